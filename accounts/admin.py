@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "role", "is_active"]
+    search_fields = ["email", "name"]
+    exclude = ["password"]

@@ -1,0 +1,268 @@
+"""The inbox's data: channels, contacts, conversations, messages and stored webhook deliveries.
+
+Models hold data and invariants only: no network and no side effects in save(). Writes go through
+`inbox.services`.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inbox.crypto import EncryptedTextField
+
+
+class ChannelKind(models.TextChoices):
+    WHATSAPP_CLOUD = "whatsapp_cloud", _("WhatsApp (Cloud API)")
+
+
+DEFAULT_GRAPH_API_BASE = "https://graph.facebook.com/v23.0"
+
+
+class Channel(models.Model):
+    """One connected number or account. A WhatsApp channel is one phone number of a WhatsApp Business
+    Account (WABA); one Meta app (one app secret) may serve many numbers."""
+
+    kind = models.CharField(max_length=32, choices=ChannelKind.choices, default=ChannelKind.WHATSAPP_CLOUD)
+    name = models.CharField(max_length=120)
+    phone_number_id = models.CharField(max_length=64, unique=True)
+    waba_id = models.CharField(max_length=64, db_index=True)
+    display_phone_number = models.CharField(max_length=32, blank=True)
+    graph_api_base = models.URLField(max_length=300, default=DEFAULT_GRAPH_API_BASE)
+    access_token = EncryptedTextField()
+    app_secret = EncryptedTextField()
+    verify_token = EncryptedTextField()
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_phone_number or self.phone_number_id})"
+
+
+class Contact(models.Model):
+    """A customer. On WhatsApp they are known by `wa_id` (their phone number) and, since 2026, by a
+    business-scoped user id (BSUID); username users may have only the BSUID."""
+
+    wa_id = models.CharField(max_length=32, null=True, blank=True)
+    bsuid = models.CharField(max_length=160, null=True, blank=True)
+    parent_bsuid = models.CharField(max_length=160, blank=True)
+    profile_name = models.CharField(max_length=256, blank=True)
+    username = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wa_id"], condition=Q(wa_id__isnull=False), name="contact_unique_wa_id"),
+            models.UniqueConstraint(fields=["bsuid"], condition=Q(bsuid__isnull=False), name="contact_unique_bsuid"),
+            models.CheckConstraint(
+                condition=Q(wa_id__isnull=False) | Q(bsuid__isnull=False), name="contact_has_an_identity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.profile_name or self.username or (f"+{self.wa_id}" if self.wa_id else self.bsuid or "")
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Conversation(models.Model):
+    """The thread between one contact and one channel. The row carries what the conversation list shows,
+    so the list never joins or counts messages."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=160, blank=True)
+    last_message_direction = models.CharField(max_length=8, blank=True)
+    unread_count = models.PositiveIntegerField(default=0)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    service_window_closes_at = models.DateTimeField(null=True, blank=True)
+    # Keyset pagination key for "newest activity first": the activity time, then id to break ties.
+    activity_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "contact"],
+                condition=~Q(status="resolved"),
+                name="one_unresolved_conversation_per_contact_and_channel",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["-activity_at", "-id"], name="conversation_activity"),
+            models.Index(fields=["channel", "-activity_at", "-id"], name="conversation_channel_activity"),
+            models.Index(fields=["status", "-activity_at", "-id"], name="conversation_status_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.pk}"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class MessageType(models.TextChoices):
+    TEXT = "text", _("Text")
+    IMAGE = "image", _("Image")
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
+    DOCUMENT = "document", _("Document")
+    STICKER = "sticker", _("Sticker")
+    LOCATION = "location", _("Location")
+    CONTACTS = "contacts", _("Contacts")
+    INTERACTIVE = "interactive", _("Interactive")
+    BUTTON = "button", _("Button reply")
+    REACTION = "reaction", _("Reaction")
+    ORDER = "order", _("Order")
+    SYSTEM = "system", _("System")
+    REQUEST_WELCOME = "request_welcome", _("Chat opened")
+    EDIT = "edit", _("Edit")
+    REVOKE = "revoke", _("Deletion")
+    TEMPLATE = "template", _("Template")
+    UNSUPPORTED = "unsupported", _("Unsupported")
+
+
+class MessageStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    PLAYED = "played", _("Played")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    """One message in a conversation, either way. `content` keeps the provider's payload for the type,
+    normalised; `text` is the human-readable part (body, caption, tapped title) for previews and search."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    type = models.CharField(max_length=24, choices=MessageType.choices)
+    text = models.TextField(blank=True)
+    content = models.JSONField(default=dict, blank=True)
+    provider_message_id = models.CharField(max_length=255, null=True, blank=True)
+    reply_to_provider_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    status_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_title = models.CharField(max_length=500, blank=True)
+    error_details = models.TextField(blank=True)
+    pricing_category = models.CharField(max_length=64, blank=True)
+    pricing_type = models.CharField(max_length=64, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    timestamp = models.DateTimeField(help_text="The provider's time for the message (Meta's timestamp).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Idempotency: a provider message id exists once per channel, whatever Meta replays.
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="message_unique_provider_id_per_channel",
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "timestamp", "id"], name="message_thread_order")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.type} {self.provider_message_id or self.pk}"
+
+
+class StatusUpdate(models.Model):
+    """Every delivery status Meta reported for an outbound message, deduplicated on (message id, status).
+    A status for a message not known yet waits here (applied=False) and is applied when it appears."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    provider_message_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    timestamp = models.DateTimeField()
+    recipient_id = models.CharField(max_length=160, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_title = models.CharField(max_length=500, blank=True)
+    error_details = models.TextField(blank=True)
+    pricing = models.JSONField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    applied = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id", "status"], name="status_update_unique_per_status"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "provider_message_id"], name="status_update_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_message_id} {self.status}"
+
+
+class WebhookEventState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PROCESSED = "processed", _("Processed")
+    UNROUTABLE = "unroutable", _("Unroutable")
+    FAILED = "failed", _("Failed")
+    MALFORMED = "malformed", _("Malformed")
+
+
+class WebhookEvent(models.Model):
+    """One webhook delivery exactly as it arrived (the raw bytes), stored before we answer 200."""
+
+    provider = models.CharField(max_length=32, choices=ChannelKind.choices, default=ChannelKind.WHATSAPP_CLOUD)
+    raw_body = models.BinaryField()
+    signature = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=16, choices=WebhookEventState.choices, default=WebhookEventState.PENDING)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    # The phone number ids and WABA ids the delivery names, for admins looking at unroutable ones.
+    routing_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "received_at"], name="webhook_event_state")]
+
+    def __str__(self) -> str:
+        return f"Webhook event {self.pk} ({self.state})"
+
+
+class ManagementEvent(models.Model):
+    """An account-level webhook change (template status/quality/category, phone number quality/name,
+    account updates, user preferences, errors), routed by WABA id and kept for later processing."""
+
+    webhook_event = models.ForeignKey(WebhookEvent, on_delete=models.SET_NULL, null=True, related_name="+")
+    waba_id = models.CharField(max_length=64, db_index=True)
+    field = models.CharField(max_length=64, db_index=True)
+    value = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    handled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} for WABA {self.waba_id}"

@@ -1,0 +1,183 @@
+"""The webhook's two halves: receive (store the raw delivery, answer fast) and process (in a worker)."""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from config.task_queue import enqueue
+from inbox.models import Channel, Message, StatusUpdate, WebhookEvent, WebhookEventState
+from inbox.providers.whatsapp_cloud import parse as whatsapp_parse
+from inbox.providers.whatsapp_cloud.signature import SignatureRejected, signature_digest, verify
+from inbox.providers.whatsapp_cloud.types import Delivery, MalformedPayload
+from inbox.services import ingest
+
+logger = logging.getLogger(__name__)
+
+# A delivery that keeps failing is left for an admin after this many attempts.
+MAX_PROCESSING_ATTEMPTS = 5
+UNROUTABLE_REASON = "No connected channel has these phone number or WABA ids."
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the webhook view answers: an HTTP status and a short reason for people reading logs."""
+
+    http_status: int
+    detail: str
+    event: WebhookEvent | None = None
+
+
+def webhook_verify_subscription(*, mode: str | None, verify_token: str | None, challenge: str | None) -> bool:
+    """Meta's GET handshake: subscribe mode, a challenge, and the verify token of any of our channels."""
+    if mode != "subscribe" or not verify_token or challenge is None:
+        return False
+    return any(channel.verify_token == verify_token for channel in Channel.objects.only("verify_token"))
+
+
+def webhook_receive(*, raw_body: bytes, signature_header: str | None) -> Receipt:
+    """Check the signature over the raw bytes, store the delivery, and queue its processing.
+
+    The signature must match the app secret of a channel the delivery names. A delivery naming no known
+    number or WABA is accepted when an app secret we hold signed it (the Meta app serves a number nobody
+    connected yet): it is kept as unroutable for admins, never routed to some default inbox."""
+    try:
+        signature_digest(signature_header)
+        try:
+            document = whatsapp_parse.load(raw_body)
+        except MalformedPayload as exc:
+            verify(signature_header, raw_body, _all_app_secrets())
+            event = WebhookEvent.objects.create(
+                raw_body=raw_body, signature=signature_header, state=WebhookEventState.MALFORMED, error=str(exc)
+            )
+            return Receipt(400, str(exc), event)
+        phone_number_ids, waba_ids = whatsapp_parse.routing_ids(document)
+        named = list(
+            Channel.objects.filter(Q(phone_number_id__in=phone_number_ids) | Q(waba_id__in=waba_ids)).only(
+                "phone_number_id", "waba_id", "app_secret"
+            )
+        )
+        verify(signature_header, raw_body, [c.app_secret for c in named] if named else _all_app_secrets())
+    except SignatureRejected as exc:
+        return Receipt(401, str(exc))
+    event = WebhookEvent(
+        raw_body=raw_body,
+        signature=signature_header,
+        routing_ids=sorted(phone_number_ids | waba_ids),
+        state=WebhookEventState.PENDING if named else WebhookEventState.UNROUTABLE,
+        error="" if named else UNROUTABLE_REASON,
+    )
+    with transaction.atomic():
+        event.save()
+        if event.state == WebhookEventState.PENDING:
+            enqueue(_process_task(), event.pk)
+    return Receipt(200, "stored", event)
+
+
+def _all_app_secrets() -> list[str]:
+    return sorted({channel.app_secret for channel in Channel.objects.only("app_secret")})
+
+
+def _process_task():
+    from inbox.tasks import process_webhook_event
+
+    return process_webhook_event
+
+
+def webhook_event_process(*, event_id: int) -> WebhookEvent:
+    """Turn a stored delivery into contacts, conversations, messages, statuses and management events.
+
+    All of it commits together or not at all; a failure is recorded on the event and retried by the
+    sweeper. Running it twice for the same event does nothing the second time."""
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+            if event.state not in (WebhookEventState.PENDING, WebhookEventState.FAILED):
+                return event
+            event.attempts += 1
+            try:
+                delivery = whatsapp_parse.parse(bytes(event.raw_body))
+            except MalformedPayload as exc:
+                event.state, event.error = WebhookEventState.MALFORMED, str(exc)
+                event.processed_at = timezone.now()
+                event.save(update_fields=["state", "error", "attempts", "processed_at"])
+                return event
+            routed, unknown_ids = _apply_delivery(delivery=delivery, event=event)
+            if unknown_ids and not routed:
+                event.state, event.error = WebhookEventState.UNROUTABLE, UNROUTABLE_REASON
+            elif unknown_ids:
+                event.state = WebhookEventState.PROCESSED
+                event.error = "Parts of this delivery name unknown ids: " + ", ".join(sorted(unknown_ids))
+            else:
+                event.state, event.error = WebhookEventState.PROCESSED, ""
+            event.processed_at = timezone.now()
+            event.save(update_fields=["state", "error", "attempts", "processed_at"])
+            return event
+    except Exception as exc:
+        logger.exception("Webhook event %s failed to process", event_id)
+        WebhookEvent.objects.filter(pk=event_id).update(
+            state=WebhookEventState.FAILED, attempts=F("attempts") + 1, error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
+
+
+def _apply_delivery(*, delivery: Delivery, event: WebhookEvent) -> tuple[int, set[str]]:
+    """Apply every message, status and management change. Returns how many were routed to a channel and
+    the ids (phone number or WABA) that no channel has."""
+    channels = {c.phone_number_id: c for c in Channel.objects.filter(phone_number_id__in=delivery.phone_number_ids)}
+    known_wabas = set(Channel.objects.filter(waba_id__in=delivery.waba_ids).values_list("waba_id", flat=True))
+    unknown_numbers = set()
+    routed = 0
+    for inbound in delivery.messages:
+        channel = channels.get(inbound.phone_number_id)
+        if channel is None:
+            unknown_numbers.add(inbound.phone_number_id)
+            continue
+        ingest.message_receive(channel=channel, inbound=inbound)
+        routed += 1
+    for report in delivery.statuses:
+        channel = channels.get(report.phone_number_id)
+        if channel is None:
+            unknown_numbers.add(report.phone_number_id)
+            continue
+        ingest.status_receive(channel=channel, report=report)
+        routed += 1
+    for change in delivery.management:
+        if change.waba_id not in known_wabas:
+            unknown_numbers.add(f"WABA {change.waba_id}")
+            continue
+        ingest.management_event_record(change=change, webhook_event=event)
+        routed += 1
+    return routed, unknown_numbers
+
+
+def webhook_events_requeue_stale() -> int:
+    """Hand deliveries that were never processed (a lost task, a crashed worker) to a worker again, and
+    apply statuses whose message became known after they arrived. Returns how many events were requeued."""
+    cutoff = timezone.now() - settings.WEBHOOK_REQUEUE_AFTER
+    stale = list(
+        WebhookEvent.objects.filter(
+            Q(state=WebhookEventState.PENDING)
+            | Q(state=WebhookEventState.FAILED, attempts__lt=MAX_PROCESSING_ATTEMPTS),
+            received_at__lt=cutoff,
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for event_id in stale:
+        enqueue(_process_task(), event_id)
+    _apply_waiting_statuses()
+    return len(stale)
+
+
+def _apply_waiting_statuses() -> None:
+    waiting = (
+        StatusUpdate.objects.filter(applied=False).values_list("channel_id", "provider_message_id").distinct()[:1000]
+    )
+    for channel_id, provider_message_id in waiting:
+        message = Message.objects.filter(channel_id=channel_id, provider_message_id=provider_message_id).first()
+        if message is not None:
+            ingest.message_provider_id_record(message=message, provider_message_id=provider_message_id)
