@@ -266,3 +266,17 @@ class ManagementEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} for WABA {self.waba_id}"
+
+
+class LiveEvent(models.Model):
+    """A change pushed to agents' browsers, kept for a day so a page that reconnects can ask for what it
+    missed. The id is the stream's sequence number (assigned at commit, so it grows in commit order)."""
+
+    channel_id = models.BigIntegerField(db_index=True)
+    conversation_id = models.BigIntegerField(null=True, blank=True)
+    type = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"

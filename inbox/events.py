@@ -1,0 +1,49 @@
+"""Live events: the only way services tell browsers that something changed.
+
+`publish()` defers to `transaction.on_commit`: nothing is pushed for a write that rolls back. Each event
+is stored (its id is the sequence number) and then sent to the channel's group; the consumer re-checks
+access for every event before forwarding it. A page that reconnects asks for events after the last
+sequence it saw (the Redis channel layer is at-most-once by design). `grep "events.publish("` lists every
+producer.
+"""
+
+import logging
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from inbox.models import LiveEvent
+
+logger = logging.getLogger(__name__)
+
+
+def channel_group(channel_id: int) -> str:
+    """The Channels group of everyone who may see a channel's conversations."""
+    return f"channel.{channel_id}"
+
+
+def publish(*, channel_id: int, conversation_id: int | None, type: str, data: dict) -> None:
+    """Push `type` with a small snapshot `data` to the channel's viewers once the transaction commits."""
+    transaction.on_commit(partial(_store_and_send, channel_id, conversation_id, type, data))
+
+
+def _store_and_send(channel_id: int, conversation_id: int | None, type: str, data: dict) -> None:
+    event = LiveEvent.objects.create(channel_id=channel_id, conversation_id=conversation_id, type=type, data=data)
+    try:
+        async_to_sync(get_channel_layer().group_send)(channel_group(channel_id), {"type": "live.event", "id": event.pk})
+    except Exception:
+        # The event is stored: a socket that missed it fetches it on resume.
+        logger.exception("Could not push live event %s", event.pk)
+
+
+def as_message(event: LiveEvent) -> dict:
+    """The JSON a browser receives for one event."""
+    return {
+        "seq": event.pk,
+        "type": event.type,
+        "channel_id": event.channel_id,
+        "conversation_id": event.conversation_id,
+        "data": event.data,
+    }
