@@ -32,7 +32,9 @@ def publish(*, channel_id: int, conversation_id: int | None, type: str, data: di
 def _store_and_send(channel_id: int, conversation_id: int | None, type: str, data: dict) -> None:
     event = LiveEvent.objects.create(channel_id=channel_id, conversation_id=conversation_id, type=type, data=data)
     try:
-        async_to_sync(get_channel_layer().group_send)(channel_group(channel_id), {"type": "live.event", "id": event.pk})
+        async_to_sync(get_channel_layer().group_send)(
+            channel_group(channel_id), {"type": "live.event", "event": as_message(event)}
+        )
     except Exception:
         # The event is stored: a socket that missed it fetches it on resume.
         logger.exception("Could not push live event %s", event.pk)
