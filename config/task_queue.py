@@ -7,6 +7,7 @@
 """
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -18,17 +19,23 @@ logger = logging.getLogger(__name__)
 _embedded_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="switchboard-task")
 
 
-def enqueue(task: Task, *args) -> None:
-    """Run `task(*args)` once the surrounding transaction (if any) has committed."""
-    transaction.on_commit(partial(dispatch, task, args))
+def enqueue(task: Task, *args, countdown: float = 0) -> None:
+    """Run `task(*args)` once the surrounding transaction (if any) has committed, and no sooner than
+    `countdown` seconds from then ("eager" ignores the delay: tests do not wait)."""
+    transaction.on_commit(partial(dispatch, task, args, countdown))
 
 
-def dispatch(task: Task, args: tuple) -> None:
+def dispatch(task: Task, args: tuple, countdown: float = 0) -> None:
     runner = settings.TASK_RUNNER
     if runner == "worker":
-        task.apply_async(args=args)
+        task.apply_async(args=args, countdown=countdown or None)
     elif runner == "thread":
-        _embedded_executor.submit(_run_in_thread, task, args)
+        if countdown > 0:
+            timer = threading.Timer(countdown, _embedded_executor.submit, args=(_run_in_thread, task, args))
+            timer.daemon = True
+            timer.start()
+        else:
+            _embedded_executor.submit(_run_in_thread, task, args)
     else:
         task.apply(args=args, throw=True)
 
