@@ -1,0 +1,55 @@
+"""Create the demo people and the sandbox WhatsApp number. Safe to run again: it updates, never duplicates."""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Role, User
+from inbox.demo import (
+    SANDBOX_ACCESS_TOKEN,
+    SANDBOX_APP_SECRET,
+    SANDBOX_PHONE_NUMBER_ID,
+    SANDBOX_VERIFY_TOKEN,
+    SANDBOX_WABA_ID,
+    sandbox_graph_api_base,
+)
+from inbox.models import Channel
+
+DEMO_USERS = [
+    ("admin@example.com", "Ada Admin", Role.ADMIN),
+    ("agent@example.com", "Alex Agent", Role.AGENT),
+    ("manager@example.com", "Morgan Manager", Role.MANAGER),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed demo users (password from DEMO_PASSWORD) and the sandbox WhatsApp channel."
+
+    def handle(self, *args, **options):
+        port = os.environ.get("PORT", "8000")
+        with transaction.atomic():
+            for email, name, role in DEMO_USERS:
+                user, _ = User.objects.get_or_create(email=email, defaults={"name": name, "role": role})
+                user.name, user.role, user.is_active = name, role, True
+                user.is_staff = user.is_superuser = role == Role.ADMIN
+                user.set_password(settings.DEMO_PASSWORD)
+                user.save()
+            channel, created = Channel.objects.get_or_create(
+                phone_number_id=SANDBOX_PHONE_NUMBER_ID,
+                defaults={
+                    "name": "Sandbox number",
+                    "waba_id": SANDBOX_WABA_ID,
+                    "display_phone_number": "+1 555 010 0001",
+                    "access_token": SANDBOX_ACCESS_TOKEN,
+                    "app_secret": SANDBOX_APP_SECRET,
+                    "verify_token": SANDBOX_VERIFY_TOKEN,
+                    "graph_api_base": sandbox_graph_api_base(port),
+                },
+            )
+            if not created and "/simulator/graph/" in channel.graph_api_base:
+                # Follow the port `make run` serves on, so the sandbox number keeps talking to our simulator.
+                channel.graph_api_base = sandbox_graph_api_base(port)
+                channel.save(update_fields=["graph_api_base"])
+        self.stdout.write(f"Demo users and the sandbox channel are ready (channel id {channel.pk}).")
