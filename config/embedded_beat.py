@@ -1,6 +1,7 @@
 """The embedded mode's stand-in for Celery beat: one daemon thread that runs CELERY_BEAT_SCHEDULE's
 interval tasks through the same task queue as everything else. Production runs `celery beat` instead."""
 
+import importlib
 import logging
 import threading
 import time
@@ -30,6 +31,8 @@ def _loop() -> None:
             if now >= next_run[name]:
                 next_run[name] = now + entry["schedule"].total_seconds()
                 try:
+                    # Task modules register themselves on import; the web process may not have imported them.
+                    importlib.import_module(entry["task"].rsplit(".", 1)[0])
                     dispatch(app.tasks[entry["task"]], ())
                 except Exception:
                     logger.exception("Embedded beat could not run %s", name)
