@@ -20,6 +20,8 @@ from inbox.providers.whatsapp_cloud.types import (
 
 # Message types whose payload lives under a key of the same name.
 _MEDIA_TYPES = {"image", "audio", "video", "document", "sticker"}
+# The keys of `messages[]` that the InboundMessage fields carry; every other key goes into `content`.
+_ENVELOPE_KEYS = {"from", "from_user_id", "id", "timestamp", "type"}
 
 
 def load(raw_body: bytes) -> dict[str, Any]:
@@ -34,20 +36,23 @@ def load(raw_body: bytes) -> dict[str, Any]:
 
 
 def routing_ids(document: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The phone number ids (`messages` changes) and WABA ids (every entry) a delivery names.
+    """The phone number ids (any change's `metadata`) and WABA ids (every entry) a delivery names.
 
-    Management fields carry no `metadata.phone_number_id`: they are routed by the WABA id alone."""
+    `messages` changes carry `metadata.phone_number_id`, and so do `user_preferences`, `smb_message_echoes`
+    and the group fields; template, number and account management fields do not: they are routed by the
+    WABA id alone."""
     phone_number_ids: set[str] = set()
     waba_ids: set[str] = set()
     for entry in _dicts(document.get("entry")):
-        if entry.get("id") is not None:
-            waba_ids.add(str(entry["id"]))
+        waba_id = _optional_str(entry.get("id"))
+        if waba_id:
+            waba_ids.add(waba_id)
         for change in _dicts(entry.get("changes")):
             value = change.get("value")
             if isinstance(value, dict) and isinstance(value.get("metadata"), dict):
-                phone_number_id = value["metadata"].get("phone_number_id")
-                if phone_number_id is not None:
-                    phone_number_ids.add(str(phone_number_id))
+                phone_number_id = _optional_str(value["metadata"].get("phone_number_id"))
+                if phone_number_id:
+                    phone_number_ids.add(phone_number_id)
     return phone_number_ids, waba_ids
 
 
@@ -58,7 +63,7 @@ def parse(raw_body: bytes) -> Delivery:
     statuses: list[StatusReport] = []
     management: list[ManagementChange] = []
     for entry in _dicts(document["entry"]):
-        waba_id = str(entry.get("id", ""))
+        waba_id = _optional_str(entry.get("id")) or ""
         entry_time = _optional_int(entry.get("time"))
         for change in _dicts(entry.get("changes")):
             field_name = str(change.get("field", ""))
@@ -68,7 +73,8 @@ def parse(raw_body: bytes) -> Delivery:
             if field_name != "messages":
                 management.append(ManagementChange(waba_id=waba_id, field=field_name, value=value, time=entry_time))
                 continue
-            phone_number_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
+            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+            phone_number_id = _optional_str(metadata.get("phone_number_id"))
             if not phone_number_id:
                 raise MalformedPayload("A `messages` change has no `metadata.phone_number_id`.")
             profiles = [_profile(contact) for contact in _dicts(value.get("contacts"))]
@@ -102,19 +108,25 @@ def _inbound_message(
     provider_message_id = message.get("id")
     if not provider_message_id:
         raise MalformedPayload("An inbound message has no `id`.")
-    message_type = str(message.get("type") or "unsupported")
-    if message_type == "unknown":
-        # Legacy name for what Meta now calls "unsupported".
-        message_type = "unsupported"
+    sent_type = str(message.get("type") or "unsupported")
+    # "unknown" is the legacy name for what Meta now calls "unsupported".
+    message_type = "unsupported" if sent_type == "unknown" else sent_type
     sender_wa_id = _optional_str(message.get("from"))
     sender_user_id = _optional_str(message.get("from_user_id"))
-    content = message.get(message_type)
+    if sender_wa_id is None and sender_user_id is None and message_type == "system":
+        # A username user's BSUID change (`user_changed_user_id`) names no sender: the contact we
+        # know is the one with the previous BSUID.
+        system = message.get("system") if isinstance(message.get("system"), dict) else {}
+        sender_user_id = _optional_str(system.get("previous_user_id"))
+    content = message.get(sent_type)
     content = dict(content) if isinstance(content, dict) else {}
     if message_type == "contacts":
         content = {"contacts": message.get("contacts") or []}
-    for extra in ("context", "referral", "identity", "errors"):
-        if extra in message:
-            content[extra] = message[extra]
+    # Everything else Meta put on the message (`context`, `referral`, `identity`, `errors`, and keys
+    # added after this was written) is kept beside the type's object.
+    for key, extra in message.items():
+        if key not in _ENVELOPE_KEYS and key != sent_type and key not in content:
+            content[key] = extra
     context = message.get("context") if isinstance(message.get("context"), dict) else {}
     errors = tuple(_provider_error(error) for error in _dicts(message.get("errors")))
     return InboundMessage(
@@ -222,7 +234,8 @@ def _provider_error(error: dict[str, Any]) -> ProviderError:
         code=_optional_int(error.get("code")),
         title=str(error.get("title") or ""),
         message=str(error.get("message") or ""),
-        details=str(error_data.get("details") or ""),
+        # Legacy payloads (the `unknown` type era) put `details` beside `code` instead of in `error_data`.
+        details=str(error_data.get("details") or error.get("details") or ""),
         href=str(error.get("href") or ""),
     )
 

@@ -32,8 +32,11 @@ class InboundMessage:
 
     `type` is the provider type ("text", "image", ..., "unknown" normalised to "unsupported").
     `text` is the human-readable part: body, caption, tapped button title, emoji, order text, system body.
-    `content` is the type's object from the payload (e.g. the `image` dict), plus for some types the
-    extra keys `context`, `referral`, `identity`, `errors`, kept verbatim so nothing Meta sent is lost.
+    `content` is the type's object from the payload (e.g. the `image` dict; `{"contacts": [...]}` for
+    contacts), plus every other key of the message except `from`, `from_user_id`, `id`, `timestamp` and
+    `type` (e.g. `context`, `referral`, `identity`, `errors`), kept verbatim so nothing Meta sent is lost.
+    `sender_user_id` is the BSUID; for a `user_changed_user_id` system message, which names no sender,
+    it is the previous BSUID (the one the contact is known by).
     """
 
     phone_number_id: str
@@ -88,7 +91,7 @@ class Delivery:
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusReport, ...] = ()
     management: tuple[ManagementChange, ...] = ()
-    # Phone number ids of `messages` changes; WABA ids of every entry.
+    # Phone number ids named in any change's `metadata`; WABA ids of every entry.
     phone_number_ids: frozenset[str] = frozenset()
     waba_ids: frozenset[str] = frozenset()
 
