@@ -1,0 +1,101 @@
+"""Graph API errors exactly as Meta shapes them (shared/whatsapp-cloud-api.md §1, §11).
+
+Synchronous errors become the HTTP error envelope; asynchronous ones (131047, 131026, 131053 for links)
+become the `errors[]` of a `failed` status webhook. The titles are Meta's.
+"""
+
+import secrets
+import string
+from dataclasses import dataclass
+
+ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
+
+TITLES = {
+    100: "Invalid parameter",
+    190: "Invalid OAuth access token - Cannot parse access token",
+    130429: "Rate limit hit",
+    131009: "Parameter value is not valid",
+    131026: "Message undeliverable",
+    131047: "Re-engagement message",
+    131053: "Media upload error",
+    131056: "(Business Account, Consumer Account) pair rate limit hit",
+}
+
+DETAILS = {
+    130429: "Cloud API message throughput has been reached.",
+    131026: "Unable to deliver message. Reasons can include: the recipient phone number is not a WhatsApp "
+    "phone number; the recipient has not accepted the new Terms of Service and Privacy Policy; the recipient "
+    "is using an old WhatsApp version.",
+    131047: "Message failed to send because more than 24 hours have passed since the customer last replied "
+    "to this number.",
+    131056: "Message failed to send because there were too many messages sent from this phone number to the "
+    "same phone number in a short period of time.",
+}
+
+_TRACE_ALPHABET = string.ascii_letters + string.digits + "_-"
+
+
+def fbtrace_id() -> str:
+    return "A" + "".join(secrets.choice(_TRACE_ALPHABET) for _ in range(22))
+
+
+@dataclass
+class GraphError(Exception):
+    """A refusal the Graph API answers synchronously."""
+
+    code: int
+    details: str = ""
+    http_status: int = 400
+    type: str = "OAuthException"
+    message: str = ""
+    error_subcode: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message or f"(#{self.code}) {TITLES.get(self.code, 'Error')}")
+        self.details = self.details or DETAILS.get(self.code, "")
+
+    def envelope(self) -> dict:
+        error: dict = {"message": str(self), "type": self.type, "code": self.code}
+        if self.error_subcode is not None:
+            error["error_subcode"] = self.error_subcode
+        if self.details:
+            error["error_data"] = {"messaging_product": "whatsapp", "details": self.details}
+        error["fbtrace_id"] = fbtrace_id()
+        return {"error": error}
+
+
+def invalid_parameter(details: str) -> GraphError:
+    return GraphError(code=100, details=details)
+
+
+def invalid_value(details: str) -> GraphError:
+    """Meta's 131009: a parameter is present and well-typed but outside the allowed range."""
+    return GraphError(code=131009, details=details)
+
+
+def bad_token() -> GraphError:
+    return GraphError(code=190, http_status=401)
+
+
+def unknown_object(object_id: str, method: str = "get") -> GraphError:
+    """The real answer for an id that does not exist, or that this token may not touch (subcode 33)."""
+    return GraphError(
+        code=100,
+        type="GraphMethodException",
+        error_subcode=33,
+        message=f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded "
+        "due to missing permissions, or does not support this operation. Please read the Graph API "
+        "documentation at https://developers.facebook.com/docs/graph-api",
+    )
+
+
+def status_error(code: int, details: str = "") -> dict:
+    """One entry of a failed status's `errors[]`."""
+    title = TITLES.get(code, "Error")
+    return {
+        "code": code,
+        "title": title,
+        "message": title,
+        "error_data": {"details": details or DETAILS.get(code, "")},
+        "href": ERROR_CODES_HREF,
+    }

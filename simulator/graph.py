@@ -1,0 +1,301 @@
+"""The simulated Graph API under /simulator/graph/<version>/: Meta's paths, bodies, errors and headers
+(shared/whatsapp-cloud-api.md §1-§4), for channels whose graph_api_base points here.
+
+Every call is kept in the GraphRequest ledger. Views authenticate, call one service and shape the answer.
+"""
+
+import hmac
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
+from django.views.decorators.csrf import csrf_exempt
+
+from inbox.models import Channel
+from inbox.services.sandbox import is_sandbox_channel
+from simulator import rules, services
+from simulator.errors import GraphError, bad_token, fbtrace_id, invalid_parameter, unknown_object
+from simulator.models import GraphRequest, MediaOwner, SimulatedMedia
+from simulator.validation import ReadRequest, parse_send
+
+# Media download URLs are valid for five minutes (§4).
+MEDIA_URL_LIFETIME_SECONDS = 300
+LEDGER_BODY_LIMIT = 100_000
+
+
+@dataclass
+class _Call:
+    """What one request turned out to be about, for the headers and the ledger."""
+
+    version: str = ""
+    channel: Channel | None = None
+    authorized: bool = False
+
+
+Handler = Callable[[HttpRequest, str, _Call], dict | HttpResponse]
+
+
+def _serve(request: HttpRequest, object_id: str, handler: Handler, version: str = "") -> HttpResponse:
+    if not settings.SIMULATOR_ENABLED:
+        raise Http404
+    call = _Call(version=version)
+    try:
+        result = handler(request, object_id, call)
+    except GraphError as error:
+        result = _json_response(error.envelope(), error.http_status, call)
+        result["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_request" "{error}"'
+        error_code = error.code
+    else:
+        error_code = None
+        if isinstance(result, dict):
+            result = _json_response(result, 200, call)
+    _record(request, call, result, error_code)
+    return result
+
+
+def _json_response(document: dict, status: int, call: _Call) -> HttpResponse:
+    response = HttpResponse(services.meta_json(document), status=status, content_type="application/json; charset=UTF-8")
+    response["X-Fb-Trace-Id"] = fbtrace_id()[:11]
+    if call.version:
+        served = rules.served_version(call.version)
+        response["Facebook-Api-Version"] = served
+        if served != call.version:
+            response["X-Ad-Api-Version-Warning"] = (
+                f"The call has been auto-upgraded to {served} as {call.version} will be deprecated."
+            )
+    if call.channel is not None:
+        usage = {
+            "type": "whatsapp",
+            "call_count": 1,
+            "total_cputime": 1,
+            "total_time": 1,
+            "estimated_time_to_regain_access": 0,
+        }
+        response["X-Business-Use-Case-Usage"] = json.dumps({call.channel.waba_id: [usage]}, separators=(",", ":"))
+    return response
+
+
+def _record(request: HttpRequest, call: _Call, response: HttpResponse, error_code: int | None) -> None:
+    content_type = request.content_type or ""
+    if content_type.startswith("multipart/"):
+        files = {
+            name: {"name": f.name, "size": f.size, "content_type": f.content_type} for name, f in request.FILES.items()
+        }
+        body = json.dumps({"fields": request.POST.dict(), "files": files})
+    else:
+        body = request.body[:LEDGER_BODY_LIMIT].decode("utf-8", errors="replace")
+    if isinstance(response, FileResponse):
+        response_body = f"<{response.get('Content-Length', '?')} bytes>"
+    else:
+        response_body = response.content[:LEDGER_BODY_LIMIT].decode("utf-8", errors="replace")
+    GraphRequest.objects.create(
+        channel=call.channel,
+        method=request.method or "",
+        path=request.path[:500],
+        query=request.META.get("QUERY_STRING", ""),
+        api_version=call.version,
+        content_type=content_type[:200],
+        body=body,
+        authorized=call.authorized,
+        response_status=response.status_code,
+        response_body=response_body,
+        error_code=error_code,
+    )
+
+
+def _token(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.GET.get("access_token", "")
+
+
+def _authorise(request: HttpRequest, channel: Channel, call: _Call) -> None:
+    """The Bearer token must be the channel's access token (190 otherwise, as for an invalid token)."""
+    call.channel = channel
+    token = _token(request)
+    if not token or not hmac.compare_digest(token.encode(), channel.access_token.encode()):
+        raise bad_token()
+    call.authorized = True
+
+
+def _number(object_id: str, request: HttpRequest, call: _Call) -> Channel:
+    """The simulated number named in the path; unknown or real numbers do not exist for this Graph."""
+    channel = Channel.objects.filter(phone_number_id=object_id).first()
+    if channel is None or not is_sandbox_channel(channel):
+        if not _token(request):
+            raise bad_token()
+        raise unknown_object(object_id, (request.method or "get").lower())
+    _authorise(request, channel, call)
+    return channel
+
+
+def _body(request: HttpRequest) -> object:
+    """JSON, or Graph's form encoding where nested objects arrive as JSON strings."""
+    if (request.content_type or "").startswith("application/x-www-form-urlencoded"):
+        return {key: _maybe_json(value) for key, value in QueryDict(request.body).items()}
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        raise invalid_parameter("The request body is not valid JSON.")
+
+
+def _maybe_json(value: str) -> object:
+    if value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+# /{phone_number_id}/messages
+
+
+@csrf_exempt
+def messages(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+    return _serve(request, object_id, _messages, version)
+
+
+def _messages(request: HttpRequest, object_id: str, call: _Call) -> dict:
+    channel = _number(object_id, request, call)
+    if request.method != "POST":
+        raise unknown_object(object_id, (request.method or "get").lower())
+    parsed = parse_send(_body(request))
+    if isinstance(parsed, ReadRequest):
+        services.message_mark_read(channel=channel, request=parsed)
+        return {"success": True}
+    message = services.message_send(channel=channel, request=parsed, api_version=call.version)
+    sent: dict = {"id": message.wamid}
+    if parsed.type == "template":
+        sent["message_status"] = "accepted"
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": parsed.to_input, "wa_id": parsed.wa_id}],
+        "messages": [sent],
+    }
+
+
+# /{phone_number_id}/media
+
+
+@csrf_exempt
+def media_upload(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+    return _serve(request, object_id, _media_upload, version)
+
+
+def _media_upload(request: HttpRequest, object_id: str, call: _Call) -> dict:
+    channel = _number(object_id, request, call)
+    if request.method != "POST":
+        raise unknown_object(object_id, (request.method or "get").lower())
+    product = request.POST.get("messaging_product")
+    if product is None:
+        raise invalid_parameter("The parameter messaging_product is required.")
+    if product != "whatsapp":
+        raise invalid_parameter(f'Param messaging_product must be one of {{WHATSAPP}} - got "{product}".')
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise invalid_parameter("The parameter file is required.")
+    mime_type = rules.normalise_mime_type(request.POST.get("type") or upload.content_type or "")
+    if rules.media_kind(mime_type) is None:
+        allowed = ", ".join(rules.supported_mime_types())
+        raise invalid_parameter(
+            f"Param file must be a file with one of the following types: {allowed}. Received {mime_type}."
+        )
+    try:
+        media = services.media_store(
+            channel=channel,
+            upload=services.Upload(file=upload, filename=upload.name or "", mime_type=mime_type),
+            owner=MediaOwner.BUSINESS,
+        )
+    except services.MediaRefused as exc:
+        raise GraphError(code=131053, details=str(exc))
+    return {"id": media.media_id}
+
+
+# /{media_id} and /{phone_number_id}
+
+
+@csrf_exempt
+def node(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+    return _serve(request, object_id, _node, version)
+
+
+def _node(request: HttpRequest, object_id: str, call: _Call) -> dict:
+    method = (request.method or "get").lower()
+    media = services.media_lookup(media_id=object_id)
+    if media is not None and is_sandbox_channel(media.channel):
+        _authorise(request, media.channel, call)
+        wanted_number = request.GET.get("phone_number_id")
+        if wanted_number and wanted_number != media.channel.phone_number_id:
+            raise unknown_object(object_id, method)
+        if method == "get":
+            return _media_info(request, media)
+        if method == "delete":
+            services.media_delete(media=media)
+            return {"success": True}
+        raise unknown_object(object_id, method)
+    channel = _number(object_id, request, call)
+    if method != "get":
+        raise unknown_object(object_id, method)
+    return {
+        "verified_name": channel.name,
+        "code_verification_status": "VERIFIED",
+        "display_phone_number": channel.display_phone_number,
+        "quality_rating": "GREEN",
+        "platform_type": "CLOUD_API",
+        "throughput": {"level": "STANDARD"},
+        "id": channel.phone_number_id,
+    }
+
+
+def _media_info(request: HttpRequest, media: SimulatedMedia) -> dict:
+    expires = int(time.time()) + MEDIA_URL_LIFETIME_SECONDS
+    query = urlencode({"mid": media.media_id, "ext": expires, "hash": _download_hash(media.media_id, expires)})
+    return {
+        "url": request.build_absolute_uri(reverse("simulator:media-download")) + "?" + query,
+        "mime_type": media.mime_type,
+        "sha256": media.sha256,
+        "file_size": media.file_size,
+        "id": media.media_id,
+        "messaging_product": "whatsapp",
+    }
+
+
+def _download_hash(media_id: str, expires: int) -> str:
+    return salted_hmac("simulator.media-download", f"{media_id}:{expires}").hexdigest()
+
+
+# The download URL (Meta's lookaside.fbsbx.com stand-in)
+
+
+@csrf_exempt
+def media_download(request: HttpRequest) -> HttpResponse:
+    return _serve(request, request.GET.get("mid", ""), _media_download)
+
+
+def _media_download(request: HttpRequest, media_id: str, call: _Call) -> HttpResponse:
+    try:
+        expires = int(request.GET.get("ext", ""))
+    except ValueError:
+        raise Http404
+    signature = request.GET.get("hash", "")
+    media = services.media_lookup(media_id=media_id)
+    # An expired or forged URL is a 404, as on Meta's CDN: fetch a fresh URL with GET /{media_id}.
+    if (
+        media is None
+        or expires < time.time()
+        or not hmac.compare_digest(signature, _download_hash(media_id, expires))
+        or not is_sandbox_channel(media.channel)
+    ):
+        raise Http404
+    _authorise(request, media.channel, call)
+    response = FileResponse(media.file.open("rb"), content_type=media.mime_type)
+    response["Content-Length"] = str(media.file_size)
+    return response

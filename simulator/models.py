@@ -1,0 +1,168 @@
+"""What the simulated Cloud API remembers: its numbers' limits, the customers' phones, every message either
+way, media, the webhooks it sent and a ledger of every Graph request.
+
+Only channels whose `graph_api_base` points at the simulator ever get rows here. Data only: the writes
+live in `simulator.services`.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inbox.models import Channel
+from simulator import rules
+
+
+class SimulatedNumber(models.Model):
+    """A business number as Meta's side sees it: its configurable limits and its throughput window."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="+")
+    throughput_per_second = models.PositiveIntegerField(default=rules.DEFAULT_THROUGHPUT_PER_SECOND)
+    pair_burst = models.PositiveIntegerField(default=rules.DEFAULT_PAIR_BURST)
+    pair_refill_seconds = models.FloatField(default=rules.DEFAULT_PAIR_REFILL_SECONDS)
+    # The current one-second throughput window (epoch second) and how many messages it accepted.
+    window_second = models.BigIntegerField(default=0)
+    window_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Simulated number {self.channel_id}"
+
+
+class SimulatedCustomer(models.Model):
+    """One customer's phone talking to one business number: the window, the pair-rate bucket, typing."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    wa_id = models.CharField(max_length=32)
+    name = models.CharField(max_length=256, blank=True)
+    # Not on WhatsApp (or on a too-old client): every message to them fails with 131026.
+    unreachable = models.BooleanField(default=False)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    pair_tokens = models.FloatField(null=True, blank=True)
+    pair_updated_at = models.FloatField(null=True, blank=True)
+    business_typing_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "wa_id"]
+        constraints = [models.UniqueConstraint(fields=["channel", "wa_id"], name="simulated_customer_per_number")]
+
+    def __str__(self) -> str:
+        return self.name or f"+{self.wa_id}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"+{self.wa_id}"
+
+
+class SimulatedDirection(models.TextChoices):
+    TO_CUSTOMER = "to_customer", _("Business to customer")
+    FROM_CUSTOMER = "from_customer", _("Customer to business")
+
+
+class SimulatedStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
+
+
+class SimulatedMessage(models.Model):
+    """A message on the customer's phone. Business messages keep the request body as sent and move
+    accepted -> sent -> delivered -> read (or failed); customer messages keep the webhook's message object
+    and become "read" when the business marks them read."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(SimulatedCustomer, on_delete=models.CASCADE, related_name="messages")
+    wamid = models.CharField(max_length=255, unique=True)
+    direction = models.CharField(max_length=16, choices=SimulatedDirection.choices)
+    type = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=SimulatedStatus.choices)
+    status_at = models.DateTimeField(null=True, blank=True)
+    # The failure decided when the message was accepted, reported by the asynchronous "failed" status.
+    error = models.JSONField(null=True, blank=True)
+    pricing = models.JSONField(null=True, blank=True)
+    api_version = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["customer", "created_at", "id"], name="simulated_message_thread")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.type} {self.wamid}"
+
+
+class MediaOwner(models.TextChoices):
+    BUSINESS = "business", _("Uploaded by the business")
+    CUSTOMER = "customer", _("Sent by a customer")
+
+
+class SimulatedMedia(models.Model):
+    """A media object: uploaded by the business (`POST /{pnid}/media`) or sent by a customer."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    media_id = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to="simulator/", max_length=300)
+    mime_type = models.CharField(max_length=128)
+    sha256 = models.CharField(max_length=64)
+    file_size = models.BigIntegerField()
+    filename = models.CharField(max_length=255, blank=True)
+    owner = models.CharField(max_length=16, choices=MediaOwner.choices)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Media {self.media_id} ({self.mime_type})"
+
+
+class WebhookKind(models.TextChoices):
+    MESSAGE = "message", _("Customer message")
+    STATUS = "status", _("Status")
+
+
+class SimulatedWebhook(models.Model):
+    """A signed webhook delivery the simulator made (or tried to), byte for byte."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(SimulatedMessage, on_delete=models.CASCADE, null=True, related_name="webhooks")
+    kind = models.CharField(max_length=16, choices=WebhookKind.choices)
+    raw_body = models.BinaryField()
+    signature = models.CharField(max_length=100)
+    transport = models.CharField(max_length=16, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.IntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Webhook {self.pk} ({self.kind})"
+
+
+class GraphRequest(models.Model):
+    """The ledger: every Graph API call the simulator answered, for tests and curious people.
+    The access token is never stored; `authorized` says whether it matched."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    query = models.TextField(blank=True)
+    api_version = models.CharField(max_length=16, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    authorized = models.BooleanField(default=False)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.TextField(blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.response_status}"

@@ -1,0 +1,681 @@
+"""Every write the simulator makes, and the signed webhooks it builds and delivers.
+
+Meta's side of the conversation: accept (or refuse) the business's messages, move them to sent and
+delivered with status webhooks, let customers write, read and react, and hold media. Keyword-only
+functions, one transaction each; background work goes through `config.task_queue.enqueue`.
+"""
+
+import base64
+import hashlib
+import json
+import logging
+import mimetypes
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.db import transaction
+from django.utils import timezone
+
+from config.task_queue import enqueue
+from inbox.models import Channel
+from inbox.providers.whatsapp_cloud.signature import sign
+from inbox.services import sandbox
+from inbox.services.webhooks import webhook_receive
+from simulator import rules
+from simulator.errors import GraphError, invalid_parameter, status_error
+from simulator.models import (
+    MediaOwner,
+    SimulatedCustomer,
+    SimulatedDirection,
+    SimulatedMedia,
+    SimulatedMessage,
+    SimulatedNumber,
+    SimulatedStatus,
+    SimulatedWebhook,
+    WebhookKind,
+)
+from simulator.validation import MEDIA_TYPES, TEXT_MAX, ReadRequest, SendRequest, is_web_link
+
+logger = logging.getLogger(__name__)
+
+# Meta reports `sent` a moment after accepting, `delivered` when the phone has it (§9).
+SENT_AFTER_SECONDS = 0.3
+DELIVERED_AFTER_SECONDS = 1.0
+# A typing indicator shows until the business replies, or for 25 seconds (§3).
+TYPING_INDICATOR = timedelta(seconds=25)
+# Failed webhook deliveries are retried with a growing delay, this many attempts in all.
+WEBHOOK_ATTEMPTS = 5
+# Inbound kinds the control API and the customer page can send.
+INBOUND_KINDS = (
+    "text",
+    *MEDIA_TYPES,
+    "location",
+    "contacts",
+    "interactive",
+    "button_reply",
+    "list_reply",
+    "button",
+    "reaction",
+    "edit",
+    "revoke",
+    "request_welcome",
+)
+
+
+class ControlError(Exception):
+    """A refusal of the control API or the customer page: a short code, a sentence, an HTTP status."""
+
+    def __init__(self, code: str, detail: str, http_status: int = 400) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.http_status = code, detail, http_status
+
+
+class MediaRefused(Exception):
+    """A file Meta would not take: unsupported type or over its size limit (§4)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a customer sends or the business uploads."""
+
+    file: File
+    filename: str
+    mime_type: str
+
+
+def clock() -> float:
+    """Seconds since the epoch for the rate limits (tests replace it to pin the one-second window)."""
+    return time.time()
+
+
+# Channels and numbers
+
+
+def simulated_channel(phone_number_id: str) -> Channel:
+    """The channel the simulator speaks for: it must exist and point at the simulator."""
+    channel = Channel.objects.filter(phone_number_id=str(phone_number_id)).first()
+    if channel is None:
+        raise ControlError("unknown_number", f"No channel has the phone_number_id {phone_number_id}.", 404)
+    if not sandbox.is_sandbox_channel(channel):
+        raise ControlError(
+            "not_simulated",
+            f"The channel with phone_number_id {phone_number_id} talks to {channel.graph_api_base}, "
+            "not to the simulator.",
+            403,
+        )
+    return channel
+
+
+def simulated_channels() -> list[Channel]:
+    return [channel for channel in Channel.objects.order_by("name", "id") if sandbox.is_sandbox_channel(channel)]
+
+
+def number_for(channel: Channel) -> SimulatedNumber:
+    number, _ = SimulatedNumber.objects.get_or_create(channel=channel)
+    return number
+
+
+def number_limits_set(
+    *,
+    channel: Channel,
+    throughput_per_second: int | None = None,
+    pair_burst: int | None = None,
+    pair_refill_seconds: float | None = None,
+) -> SimulatedNumber:
+    """Change a simulated number's throughput and pair-rate limits (None keeps the current value)."""
+    with transaction.atomic():
+        number_for(channel)
+        number = SimulatedNumber.objects.select_for_update().get(channel=channel)
+        if throughput_per_second is not None:
+            number.throughput_per_second = throughput_per_second
+        if pair_burst is not None:
+            number.pair_burst = pair_burst
+        if pair_refill_seconds is not None:
+            number.pair_refill_seconds = pair_refill_seconds
+        number.save()
+        # Existing buckets are refilled to the new burst, so a lowered limit applies from a clean slate.
+        SimulatedCustomer.objects.filter(channel=channel).update(pair_tokens=None, pair_updated_at=None)
+    return number
+
+
+# Customers
+
+
+def customer_upsert(
+    *, channel: Channel, wa_id: str, name: str | None = None, unreachable: bool | None = None
+) -> SimulatedCustomer:
+    """Create the customer's phone for this number, or update its name and reachability."""
+    digits = rules.normalise_phone(str(wa_id))
+    if digits is None:
+        raise ControlError("invalid_wa_id", f"{wa_id!r} is not a phone number (6 to 15 digits).")
+    customer, created = SimulatedCustomer.objects.get_or_create(
+        channel=channel, wa_id=digits, defaults={"name": name or "", "unreachable": bool(unreachable)}
+    )
+    if not created:
+        fields = []
+        if name is not None and name != customer.name:
+            customer.name = name
+            fields.append("name")
+        if unreachable is not None and unreachable != customer.unreachable:
+            customer.unreachable = unreachable
+            fields.append("unreachable")
+        if fields:
+            customer.save(update_fields=fields)
+    return customer
+
+
+def customer_get(*, channel: Channel, wa_id: str) -> SimulatedCustomer:
+    digits = rules.normalise_phone(str(wa_id)) or str(wa_id)
+    customer = SimulatedCustomer.objects.filter(channel=channel, wa_id=digits).first()
+    if customer is None:
+        raise ControlError("unknown_customer", f"No customer +{digits} on this number yet.", 404)
+    return customer
+
+
+def conversation_age(*, channel: Channel, wa_id: str, hours: float) -> tuple[SimulatedCustomer, int]:
+    """Move the customer's last message `hours` into the past here and in the inbox, so the 24-hour
+    window closes for the simulator's 131047 and for the agent's composer alike."""
+    customer = customer_get(channel=channel, wa_id=wa_id)
+    with transaction.atomic():
+        if customer.last_inbound_at is not None:
+            customer.last_inbound_at -= timedelta(hours=hours)
+            customer.save(update_fields=["last_inbound_at"])
+        moved = sandbox.conversation_age(channel=channel, wa_id=customer.wa_id, hours=hours)
+    return customer, moved
+
+
+# Business messages (the Graph API side)
+
+
+def new_wamid(wa_id: str) -> str:
+    """A message id shaped like Meta's: `wamid.` + base64 of a small binary record naming the chat."""
+    record = b"\x1c\x18\x0b" + wa_id.encode() + b"\x15\x02\x00\x12\x18\x14" + secrets.token_hex(10).upper().encode()
+    return "wamid." + base64.b64encode(record + b"\x00").decode()
+
+
+def message_send(*, channel: Channel, request: SendRequest, api_version: str) -> SimulatedMessage:
+    """Accept a business message the way Meta does, or refuse it at once.
+
+    Refused synchronously: 130429 (the number's throughput in this second is used up), 131056 (the pair
+    rate to this customer is used up), 100 (a media id this number does not have). Failures Meta only
+    reports later are decided here and sent as the asynchronous `failed` status, with a 200 now:
+    131026 (customer unreachable), 131047 (a non-template message outside the 24-hour window),
+    131053 (a media link that is not a web URL)."""
+    now = timezone.now()
+    moment = clock()
+    with transaction.atomic():
+        if request.media_id and not _media_usable(channel=channel, media_id=request.media_id):
+            raise invalid_parameter(
+                f"Param {request.type}['id'] is not a valid whatsapp business account media attachment ID"
+            )
+        number_for(channel)
+        number = SimulatedNumber.objects.select_for_update().get(channel=channel)
+        allowed, window = rules.throughput_take(
+            rules.ThroughputWindow(number.window_second, number.window_count),
+            now=moment,
+            limit=number.throughput_per_second,
+        )
+        if not allowed:
+            raise GraphError(code=130429)
+        customer_upsert(channel=channel, wa_id=request.wa_id)
+        customer = SimulatedCustomer.objects.select_for_update().get(channel=channel, wa_id=request.wa_id)
+        allowed, bucket = rules.pair_take(
+            rules.PairBucket(customer.pair_tokens, customer.pair_updated_at),
+            now=moment,
+            burst=number.pair_burst,
+            refill_seconds=number.pair_refill_seconds,
+        )
+        if not allowed:
+            raise GraphError(code=131056)
+        number.window_second, number.window_count = window.second, window.count
+        number.save(update_fields=["window_second", "window_count"])
+        customer.pair_tokens, customer.pair_updated_at = bucket.tokens, bucket.updated_at
+        # Replying dismisses the typing indicator (§3).
+        customer.business_typing_until = None
+        customer.save(update_fields=["pair_tokens", "pair_updated_at", "business_typing_until"])
+
+        window_open = rules.is_service_window_open(customer.last_inbound_at, now=now)
+        error = None
+        if customer.unreachable:
+            error = status_error(131026)
+        elif request.type != "template" and not window_open:
+            error = status_error(131047)
+        elif request.media_link and not is_web_link(request.media_link):
+            error = status_error(131053, "Downloading media from the weblink failed: it is not an http(s) URL.")
+        pricing = None if error else rules.pricing_for(message_type=request.type, window_open=window_open)
+        message = SimulatedMessage.objects.create(
+            channel=channel,
+            customer=customer,
+            wamid=new_wamid(customer.wa_id),
+            direction=SimulatedDirection.TO_CUSTOMER,
+            type=request.type,
+            payload=request.body,
+            status=SimulatedStatus.ACCEPTED,
+            status_at=now,
+            error=error,
+            pricing=pricing.as_payload() if pricing else None,
+            api_version=api_version,
+            created_at=now,
+        )
+        report = _tasks().report_status
+        if error:
+            enqueue(report, message.pk, SimulatedStatus.FAILED.value, countdown=SENT_AFTER_SECONDS)
+        else:
+            enqueue(report, message.pk, SimulatedStatus.SENT.value, countdown=SENT_AFTER_SECONDS)
+            enqueue(report, message.pk, SimulatedStatus.DELIVERED.value, countdown=DELIVERED_AFTER_SECONDS)
+    return message
+
+
+def message_mark_read(*, channel: Channel, request: ReadRequest) -> None:
+    """The business read a customer's message (and, as on WhatsApp, every earlier one in the chat)."""
+    message = SimulatedMessage.objects.filter(channel=channel, wamid=request.message_id).first()
+    if message is None:
+        raise invalid_parameter("Please check the message ID you have provided.")
+    if message.direction == SimulatedDirection.TO_CUSTOMER:
+        raise invalid_parameter(
+            f"Message supplied to mark message as read API with message ID: {request.message_id} is outgoing. "
+            "Please use an incoming message ID."
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        SimulatedMessage.objects.filter(
+            customer_id=message.customer_id, direction=SimulatedDirection.FROM_CUSTOMER, id__lte=message.pk
+        ).exclude(status=SimulatedStatus.READ).update(status=SimulatedStatus.READ, status_at=now)
+        if request.typing_indicator:
+            SimulatedCustomer.objects.filter(pk=message.customer_id).update(
+                business_typing_until=now + TYPING_INDICATOR
+            )
+
+
+def status_report(*, message_id: int, status: str) -> SimulatedWebhook | None:
+    """Move a business message to `status` and build its signed status webhook; None when the status
+    would not move it forward (already read, already failed, or a failure pending)."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            SimulatedMessage.objects.select_for_update().select_related("channel", "customer").filter(pk=message_id)
+        ).first()
+        if message is None or not rules.status_moves_forward(message.status, status):
+            return None
+        if message.error and status != SimulatedStatus.FAILED:
+            return None
+        message.status, message.status_at = status, now
+        message.save(update_fields=["status", "status_at"])
+        return _webhook_create(
+            channel=message.channel,
+            kind=WebhookKind.STATUS,
+            message=message,
+            value=_messages_value(message.channel, statuses=[_status_object(message, status, now)]),
+        )
+
+
+def customer_read(*, channel: Channel, wa_id: str, delivered_only: bool = False) -> int:
+    """The customer reads the chat: every business message on the phone gets a `read` status. The page
+    reads only what has been delivered (so agents see sent, delivered, read in turn); the control API
+    reads everything sent. Returns how many messages were read."""
+    customer = customer_get(channel=channel, wa_id=wa_id)
+    readable = [SimulatedStatus.DELIVERED] if delivered_only else [SimulatedStatus.SENT, SimulatedStatus.DELIVERED]
+    message_ids = list(
+        SimulatedMessage.objects.filter(
+            customer=customer, direction=SimulatedDirection.TO_CUSTOMER, status__in=readable, error__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for message_id in message_ids:
+            enqueue(_tasks().report_status, message_id, SimulatedStatus.READ.value)
+    return len(message_ids)
+
+
+def _status_object(message: SimulatedMessage, status: str, at: datetime) -> dict:
+    """One `statuses[]` element, shaped like Meta's (§9)."""
+    status_object: dict[str, Any] = {
+        "id": message.wamid,
+        "status": status,
+        "timestamp": str(int(at.timestamp())),
+        "recipient_id": message.customer.wa_id,
+    }
+    opaque = message.payload.get("biz_opaque_callback_data") if isinstance(message.payload, dict) else None
+    if opaque:
+        status_object["biz_opaque_callback_data"] = opaque
+    # Pricing rides on `sent` and on one of delivered/read; `conversation` only up to v23 (§9).
+    if message.pricing and status in (SimulatedStatus.SENT, SimulatedStatus.DELIVERED):
+        if rules.sends_conversation_object(message.api_version):
+            conversation: dict[str, Any] = {"id": hashlib.sha256(message.wamid.encode()).hexdigest()[:32]}
+            if status == SimulatedStatus.SENT:
+                conversation["expiration_timestamp"] = str(int((at + rules.SERVICE_WINDOW).timestamp()))
+            conversation["origin"] = {"type": message.pricing["category"]}
+            status_object["conversation"] = conversation
+        status_object["pricing"] = message.pricing
+    if status == SimulatedStatus.FAILED and message.error:
+        status_object["errors"] = [message.error]
+    return status_object
+
+
+# Customer messages (the webhook side)
+
+
+def inbound_message(
+    *,
+    channel: Channel,
+    wa_id: str,
+    kind: str,
+    fields: dict[str, Any],
+    name: str | None = None,
+    upload: Upload | None = None,
+) -> SimulatedMessage:
+    """The customer sends a message: build Meta's message object for `kind`, keep it on the phone and
+    deliver the signed webhook at once. Raises ControlError for input a real phone could not send."""
+    if kind not in INBOUND_KINDS:
+        raise ControlError("invalid_type", f"type must be one of: {', '.join(INBOUND_KINDS)}.")
+    now = timezone.now()
+    with transaction.atomic():
+        customer = customer_upsert(channel=channel, wa_id=wa_id, name=name or None)
+        wamid = new_wamid(customer.wa_id)
+        message_object = {
+            **_context(channel, customer, fields.get("context_message_id")),
+            "from": customer.wa_id,
+            "id": wamid,
+            "timestamp": str(int(now.timestamp())),
+            **_inbound_content(channel=channel, customer=customer, kind=kind, fields=fields, upload=upload),
+        }
+        message_type = message_object["type"]
+        if rules.opens_service_window(message_type):
+            customer.last_inbound_at = now
+            customer.save(update_fields=["last_inbound_at"])
+        message = SimulatedMessage.objects.create(
+            channel=channel,
+            customer=customer,
+            wamid=wamid,
+            direction=SimulatedDirection.FROM_CUSTOMER,
+            type=message_type,
+            payload=message_object,
+            status=SimulatedStatus.DELIVERED,
+            status_at=now,
+            created_at=now,
+        )
+        contact = {"profile": {"name": customer.name}, "wa_id": customer.wa_id}
+        webhook = _webhook_create(
+            channel=channel,
+            kind=WebhookKind.MESSAGE,
+            message=message,
+            value=_messages_value(channel, contacts=[contact], messages=[message_object]),
+        )
+        enqueue(_tasks().deliver_webhook, webhook.pk)
+    return message
+
+
+def _context(channel: Channel, customer: SimulatedCustomer, context_message_id: Any) -> dict:
+    """A reply's `context`: the quoted message and, as Meta sends it, the business number as `from`."""
+    if not context_message_id:
+        return {}
+    quoted = _chat_message(customer, str(context_message_id))
+    return {"context": {"from": _display_digits(channel), "id": quoted.wamid}}
+
+
+def _chat_message(customer: SimulatedCustomer, wamid: str, *, direction: str | None = None) -> SimulatedMessage:
+    messages = SimulatedMessage.objects.filter(customer=customer, wamid=wamid)
+    if direction:
+        messages = messages.filter(direction=direction)
+    message = messages.first()
+    if message is None:
+        raise ControlError("unknown_message", f"No message {wamid} in this chat.")
+    return message
+
+
+def _required(fields: dict[str, Any], key: str, *, max_length: int | None = None) -> str:
+    value = fields.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ControlError("missing_field", f"{key} is required.")
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ControlError("invalid_field", f"{key} must be a string.")
+    text = str(value)
+    if max_length and len(text) > max_length:
+        raise ControlError("invalid_field", f"{key} must be at most {max_length} characters long.")
+    return text
+
+
+def _coordinate(fields: dict[str, Any], key: str, low: float, high: float) -> float:
+    try:
+        value = float(fields.get(key))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ControlError("invalid_field", f"{key} must be a number.")
+    if not low <= value <= high:
+        raise ControlError("invalid_field", f"{key} must be between {low:g} and {high:g}.")
+    return value
+
+
+def _inbound_content(
+    *, channel: Channel, customer: SimulatedCustomer, kind: str, fields: dict[str, Any], upload: Upload | None
+) -> dict:
+    """`type` and the type's object of a customer message, as in §8's table."""
+    if kind == "text":
+        return {"type": "text", "text": {"body": _required(fields, "text", max_length=TEXT_MAX)}}
+    if kind in MEDIA_TYPES:
+        return {"type": kind, kind: _inbound_media(channel=channel, kind=kind, fields=fields, upload=upload)}
+    if kind == "location":
+        location: dict[str, Any] = {
+            "latitude": _coordinate(fields, "latitude", -90, 90),
+            "longitude": _coordinate(fields, "longitude", -180, 180),
+        }
+        for key in ("name", "address", "url"):
+            if fields.get(key):
+                location[key] = str(fields[key])
+        return {"type": "location", "location": location}
+    if kind == "contacts":
+        contacts = fields.get("contacts")
+        if not isinstance(contacts, list) or not contacts:
+            raise ControlError("missing_field", "contacts must be a non-empty list of contact cards.")
+        for contact in contacts:
+            if not isinstance(contact, dict) or not (contact.get("name") or {}).get("formatted_name"):
+                raise ControlError("invalid_field", "Every contact card needs name.formatted_name.")
+        return {"type": "contacts", "contacts": contacts}
+    if kind in ("interactive", "button_reply", "list_reply"):
+        return _interactive_reply(customer=customer, kind=kind, fields=fields)
+    if kind == "button":
+        payload = _required(fields, "payload", max_length=256)
+        return {"type": "button", "button": {"payload": payload, "text": str(fields.get("text") or payload)}}
+    if kind == "reaction":
+        target = _chat_message(customer, _required(fields, "message_id"))
+        emoji = fields.get("emoji") or ""
+        if not isinstance(emoji, str) or len(emoji) > 16:
+            raise ControlError("invalid_field", "emoji must be one emoji, or empty to remove the reaction.")
+        return {"type": "reaction", "reaction": {"message_id": target.wamid, "emoji": emoji}}
+    if kind == "edit":
+        original = _chat_message(customer, _required(fields, "message_id"), direction=SimulatedDirection.FROM_CUSTOMER)
+        body = _required(fields, "text", max_length=TEXT_MAX)
+        edited = {"type": "text", "text": {"body": body}}
+        return {"type": "edit", "edit": {"original_message_id": original.wamid, "message": edited}}
+    if kind == "revoke":
+        original = _chat_message(customer, _required(fields, "message_id"), direction=SimulatedDirection.FROM_CUSTOMER)
+        return {"type": "revoke", "revoke": {"original_message_id": original.wamid}}
+    return {"type": "request_welcome"}
+
+
+def _interactive_reply(*, customer: SimulatedCustomer, kind: str, fields: dict[str, Any]) -> dict:
+    """A tapped reply button or list row. Without an explicit kind, the quoted message decides."""
+    reply_kind = kind if kind != "interactive" else str(fields.get("reply_type") or "")
+    context_id = fields.get("context_message_id")
+    if not reply_kind and context_id:
+        quoted = _chat_message(customer, str(context_id))
+        interactive = quoted.payload.get("interactive", {}) if isinstance(quoted.payload, dict) else {}
+        reply_kind = "list_reply" if interactive.get("type") == "list" else "button_reply"
+    reply_kind = reply_kind or "button_reply"
+    if reply_kind not in ("button_reply", "list_reply"):
+        raise ControlError("invalid_field", "reply_type must be button_reply or list_reply.")
+    reply = {"id": _required(fields, "reply_id", max_length=256), "title": _required(fields, "title", max_length=72)}
+    if reply_kind == "list_reply" and fields.get("description"):
+        reply["description"] = str(fields["description"])
+    return {"type": "interactive", "interactive": {"type": reply_kind, reply_kind: reply}}
+
+
+def _inbound_media(*, channel: Channel, kind: str, fields: dict[str, Any], upload: Upload | None) -> dict:
+    if upload is None:
+        raise ControlError("missing_file", f"A {kind} needs a file (multipart `file`, or `file_base64`).")
+    mime_type = rules.normalise_mime_type(upload.mime_type)
+    media_kind = rules.media_kind(mime_type)
+    if media_kind is None:
+        raise ControlError("unsupported_media", f"{mime_type} is not a type WhatsApp carries.")
+    if kind != "document" and media_kind != kind:
+        raise ControlError("unsupported_media", f"A {kind} cannot be a {mime_type} file.")
+    try:
+        media = media_store(channel=channel, upload=upload, owner=MediaOwner.CUSTOMER)
+    except MediaRefused as exc:
+        raise ControlError("media_too_large", str(exc))
+    content: dict[str, Any] = {}
+    if kind in ("image", "video", "document") and fields.get("caption"):
+        content["caption"] = str(fields["caption"])[:1024]
+    if kind == "document":
+        content["filename"] = upload.filename or f"{media.media_id}{mimetypes.guess_extension(mime_type) or ''}"
+    content.update({"mime_type": media.mime_type, "sha256": media.sha256, "id": media.media_id})
+    if kind == "audio":
+        content["voice"] = str(fields.get("voice", "")).lower() in ("1", "true", "yes", "on")
+    if kind == "sticker":
+        content["animated"] = False
+    return content
+
+
+# Media
+
+
+def new_media_id() -> str:
+    return str(10**15 + secrets.randbelow(9 * 10**15))
+
+
+def media_store(*, channel: Channel, upload: Upload, owner: str) -> SimulatedMedia:
+    """Keep a file under MEDIA_ROOT/simulator/ with Meta's metadata. Raises MediaRefused when WhatsApp
+    would not carry it (unsupported type, over the type's size limit)."""
+    mime_type = rules.normalise_mime_type(upload.mime_type)
+    limit = rules.media_size_limit(mime_type)
+    if limit is None:
+        raise MediaRefused(f"{mime_type or 'This file type'} is not supported.")
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in upload.file.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise MediaRefused(f"The file is {size} bytes; {mime_type} files may be at most {limit} bytes.")
+    if size == 0:
+        raise MediaRefused("The file is empty.")
+    media_id = new_media_id()
+    media = SimulatedMedia(
+        channel=channel,
+        media_id=media_id,
+        mime_type=mime_type,
+        sha256=digest.hexdigest(),
+        file_size=size,
+        filename=(upload.filename or "")[:255],
+        owner=owner,
+    )
+    upload.file.seek(0)
+    # The stored name is ours (the id), never the sender's file name.
+    media.file.save(f"{media_id}{mimetypes.guess_extension(mime_type) or '.bin'}", upload.file, save=False)
+    media.save()
+    return media
+
+
+def upload_from_base64(*, data: str, filename: str, mime_type: str) -> Upload:
+    try:
+        content = base64.b64decode(data, validate=True)
+    except ValueError:
+        raise ControlError("invalid_file", "file_base64 is not valid base64.")
+    return Upload(file=ContentFile(content, name=filename or "file"), filename=filename, mime_type=mime_type)
+
+
+def media_lookup(*, media_id: str) -> SimulatedMedia | None:
+    return SimulatedMedia.objects.select_related("channel").filter(media_id=media_id, deleted_at__isnull=True).first()
+
+
+def _media_usable(*, channel: Channel, media_id: str) -> bool:
+    return SimulatedMedia.objects.filter(channel=channel, media_id=media_id, deleted_at__isnull=True).exists()
+
+
+def media_delete(*, media: SimulatedMedia) -> None:
+    media.file.delete(save=False)
+    media.deleted_at = timezone.now()
+    media.save(update_fields=["file", "deleted_at"])
+
+
+# Webhooks
+
+
+def meta_json(document: Any) -> bytes:
+    """Serialise as Meta does: compact, non-ASCII as lower-case `\\uXXXX`, `/` as `\\/`, `@` as `\\u0040`
+    (§1, §7), so the receiver's signature check over raw bytes meets the real thing."""
+    text = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("/", "\\/").replace("@", "\\u0040").encode()
+
+
+def _display_digits(channel: Channel) -> str:
+    return "".join(ch for ch in channel.display_phone_number if ch.isdigit()) or channel.phone_number_id
+
+
+def _messages_value(channel: Channel, **parts: Any) -> dict:
+    return {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": _display_digits(channel), "phone_number_id": channel.phone_number_id},
+        **parts,
+    }
+
+
+def _webhook_create(*, channel: Channel, kind: str, message: SimulatedMessage | None, value: dict) -> SimulatedWebhook:
+    envelope = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": channel.waba_id, "changes": [{"value": value, "field": "messages"}]}],
+    }
+    raw_body = meta_json(envelope)
+    return SimulatedWebhook.objects.create(
+        channel=channel, message=message, kind=kind, raw_body=raw_body, signature=sign(channel.app_secret, raw_body)
+    )
+
+
+def webhook_deliver(*, webhook_id: int) -> SimulatedWebhook:
+    """POST the signed bytes to SIMULATOR_WEBHOOK_URL, or hand them to the inbox's webhook receiver in
+    this process when it is unset. A failed delivery is retried later, as Meta does."""
+    webhook = SimulatedWebhook.objects.get(pk=webhook_id)
+    if webhook.delivered_at is not None:
+        return webhook
+    raw_body = bytes(webhook.raw_body)
+    url = getattr(settings, "SIMULATOR_WEBHOOK_URL", "")
+    webhook.attempts += 1
+    webhook.transport = "http" if url else "in_process"
+    try:
+        if url:
+            response = httpx.post(
+                url,
+                content=raw_body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Hub-Signature-256": webhook.signature,
+                    "User-Agent": "facebookexternalua",
+                },
+                timeout=10,
+            )
+            webhook.response_status = response.status_code
+        else:
+            webhook.response_status = webhook_receive(raw_body=raw_body, signature_header=webhook.signature).http_status
+        webhook.error = "" if 200 <= webhook.response_status < 300 else f"HTTP {webhook.response_status}"
+    except httpx.HTTPError as exc:
+        webhook.response_status, webhook.error = None, f"{type(exc).__name__}: {exc}"
+    if not webhook.error:
+        webhook.delivered_at = timezone.now()
+    webhook.save(update_fields=["attempts", "transport", "response_status", "error", "delivered_at"])
+    if webhook.error:
+        logger.warning(
+            "Simulator webhook %s not delivered (attempt %s): %s", webhook.pk, webhook.attempts, webhook.error
+        )
+        if webhook.attempts < WEBHOOK_ATTEMPTS:
+            enqueue(_tasks().deliver_webhook, webhook.pk, countdown=2**webhook.attempts)
+    return webhook
+
+
+def _tasks():
+    from simulator import tasks
+
+    return tasks

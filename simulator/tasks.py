@@ -1,0 +1,18 @@
+"""Celery tasks of the simulator: thin shells that take ids and call one service."""
+
+from celery import shared_task
+
+from simulator import services
+
+
+@shared_task(name="simulator.tasks.report_status")
+def report_status(message_id: int, status: str) -> None:
+    """Move a business message to `status` and deliver the status webhook (Meta's sent/delivered/read/failed)."""
+    webhook = services.status_report(message_id=message_id, status=status)
+    if webhook is not None:
+        services.webhook_deliver(webhook_id=webhook.pk)
+
+
+@shared_task(name="simulator.tasks.deliver_webhook")
+def deliver_webhook(webhook_id: int) -> None:
+    services.webhook_deliver(webhook_id=webhook_id)

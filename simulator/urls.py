@@ -1,0 +1,27 @@
+from django.urls import path, re_path
+
+from simulator import graph, views
+
+app_name = "simulator"
+
+# Graph API paths take any version (`v23.0`, `v19.0`, ...) as Meta's do; object ids are checked by the views.
+_GRAPH = r"^graph/(?P<version>v\d+\.\d+)/(?P<object_id>[^/]+)"
+
+urlpatterns = [
+    path("", views.phone, name="phone"),
+    path("phone/thread", views.phone_thread, name="phone-thread"),
+    path("phone/send", views.phone_send, name="phone-send"),
+    path("phone/customers", views.phone_customer, name="phone-customer"),
+    path("phone/age", views.phone_age, name="phone-age"),
+    path("phone/media/<str:media_id>", views.phone_media, name="phone-media"),
+    path("api/inbound", views.api_inbound, name="api-inbound"),
+    path("api/outbound", views.api_outbound, name="api-outbound"),
+    path("api/read", views.api_read, name="api-read"),
+    path("api/customers", views.api_customers, name="api-customers"),
+    path("api/age", views.api_age, name="api-age"),
+    path("api/numbers/<str:phone_number_id>/limits", views.api_number_limits, name="api-number-limits"),
+    re_path(_GRAPH + r"/messages/?$", graph.messages, name="graph-messages"),
+    re_path(_GRAPH + r"/media/?$", graph.media_upload, name="graph-media"),
+    re_path(_GRAPH + r"/?$", graph.node, name="graph-node"),
+    path("lookaside/whatsapp_business/attachments/", graph.media_download, name="media-download"),
+]

@@ -1,0 +1,106 @@
+"""Fixtures for the simulator's tests: a channel connected to the simulator, a Graph client, and Meta's
+OpenAPI file as an oracle for request and response shapes."""
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.factories import ChannelFactory
+
+OPENAPI_FILE = Path("/work/shared/meta-openapi/business-messaging-api_v23.0.yaml")
+TOKEN = "test-access-token"
+GRAPH_BASE = "http://testserver/simulator/graph/v23.0"
+
+
+@cache
+def openapi() -> dict:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(OPENAPI_FILE.read_text(), Loader=loader)
+
+
+def oa_schema(name: str) -> dict:
+    return openapi()["components"]["schemas"][name]
+
+
+def oa_validate(instance, schema: dict) -> None:
+    """Validate against a schema from Meta's file; its `#/components/...` references resolve in the file."""
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12; the (large) file is not re-checked on every call.
+    jsonschema.Draft202012Validator({**schema, "components": openapi()["components"]}).validate(instance)
+
+
+def oa_message_part(schema_name: str) -> dict:
+    """The type-specific half of one of OA's `allOf: [BaseMessageProperties, {...}]` message schemas.
+
+    OA's whole message schemas cannot validate anything (each allOf half forbids the other's keys), so the
+    tests validate the halves: the common properties and the type's own object."""
+    return oa_schema(schema_name)["allOf"][1]
+
+
+@pytest.fixture
+def channel(db):
+    return ChannelFactory(graph_api_base=GRAPH_BASE, display_phone_number="+1 555-078-3881")
+
+
+@pytest.fixture
+def graph(client, channel):
+    """POST/GET/DELETE against the simulated Graph API as the channel's own client would."""
+
+    class Graph:
+        def __init__(self):
+            self.base = f"/simulator/graph/v23.0/{channel.phone_number_id}"
+
+        def send(self, body, *, token=TOKEN, version="v23.0", raw=None):
+            return client.post(
+                f"/simulator/graph/{version}/{channel.phone_number_id}/messages",
+                raw if raw is not None else json.dumps(body),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {token}"} if token else {},
+            )
+
+        def get(self, path, *, token=TOKEN, **params):
+            return client.get(path, params, headers={"Authorization": f"Bearer {token}"})
+
+        def delete(self, path, *, token=TOKEN):
+            return client.delete(path, headers={"Authorization": f"Bearer {token}"})
+
+        def upload(self, content: bytes, *, mime_type="image/jpeg", name="photo.jpg", token=TOKEN, **fields):
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            data = {"messaging_product": "whatsapp", "type": mime_type, **fields}
+            data["file"] = SimpleUploadedFile(name, content, content_type=mime_type)
+            return client.post(f"{self.base}/media", data, headers={"Authorization": f"Bearer {token}"})
+
+    return Graph()
+
+
+@pytest.fixture
+def control(client, channel):
+    """The simulator's control API, JSON in and out."""
+
+    class Control:
+        def post(self, path, body):
+            return client.post(f"/simulator/api/{path}", json.dumps(body), content_type="application/json")
+
+        def get(self, path, **params):
+            return client.get(f"/simulator/api/{path}", params)
+
+        def inbound(self, **fields):
+            body = {"phone_number_id": channel.phone_number_id, "from": "16505551234", "name": "Ana", **fields}
+            return self.post("inbound", body)
+
+    return Control()
+
+
+def text_body(to="16505551234", body="Hello from the business", **extra):
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "text",
+        "text": {"body": body},
+        **extra,
+    }
