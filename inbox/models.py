@@ -4,12 +4,16 @@ Models hold data and invariants only: no network and no side effects in save(). 
 `inbox.services`.
 """
 
+from uuid import uuid4
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inbox.crypto import EncryptedTextField
+from inbox.providers.whatsapp_cloud.limits import EXTENSIONS
 
 
 class ChannelKind(models.TextChoices):
@@ -172,6 +176,10 @@ class Message(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     timestamp = models.DateTimeField(help_text="The provider's time for the message (Meta's timestamp).")
     created_at = models.DateTimeField(default=timezone.now)
+    # The person who wrote an outbound message; None for inbound messages (and for automations).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="authored_messages"
+    )
 
     class Meta:
         constraints = [
@@ -280,3 +288,68 @@ class LiveEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OutboxEntry(models.Model):
+    """The delivery job of one outbound message, written in the same transaction as the message.
+
+    pending -> sending (claimed by one worker, committed before the network call) -> sent | pending (retry
+    later) | failed. An entry left in `sending` by a crashed worker is settled by the outbox sweeper.
+    `attempts` counts claims; with the entry's id it names each attempt in `biz_opaque_callback_data`, which
+    Meta echoes in status webhooks, so an attempt whose answer was lost can still be recognised."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="outbox_entry")
+    state = models.CharField(max_length=16, choices=OutboxState.choices, default=OutboxState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    # Why the entry failed for good, as a stable code: a policy reason (e.g. "window_closed"),
+    # "provider_error", "retries_exhausted" or "media_missing".
+    failure_reason = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "outbox entries"
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_state_due")]
+
+    def __str__(self) -> str:
+        return f"Outbox entry {self.pk} ({self.state})"
+
+
+def media_file_path(instance: "MediaFile", filename: str) -> str:
+    """Where an upload is stored: a random name under the month. The uploader's file name is hostile text
+    and never becomes part of a path; the extension comes from the checked MIME type."""
+    extension = EXTENSIONS.get(instance.mime_type, ".bin")
+    return f"uploads/{timezone.now():%Y/%m}/{uuid4().hex}{extension}"
+
+
+class MediaFile(models.Model):
+    """A file an agent uploaded to send, stored under MEDIA_ROOT. `kind` is the WhatsApp media type the
+    file was checked against (size and MIME limits); `provider_media_id` is the id WhatsApp gave it on
+    upload (valid 30 days), filled in by the outbound worker."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="media_files")
+    message = models.OneToOneField(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="media_file")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=MessageType.choices)
+    file = models.FileField(upload_to=media_file_path, max_length=255)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # As the uploader named it: hostile text, shown escaped and sent as a document's file name only.
+    original_filename = models.CharField(max_length=255, blank=True)
+    provider_media_id = models.CharField(max_length=128, blank=True)
+    provider_media_uploaded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"

@@ -3,7 +3,10 @@
 Each rule says which WhatsApp rule it mirrors. Tests are tables with no database (tests/inbox/test_policy.py).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from random import Random
 
 # Customer-service window: free-form replies are allowed for 24 hours after the customer's last message
 # (whatsapp-cloud-api.md §13). Our own outgoing messages never extend it.
@@ -47,3 +50,84 @@ def status_moves_forward(current: str, new: str) -> bool:
 def counts_as_unread(message_type: str) -> bool:
     """Edits and deletions change an old message; they are not something new to read."""
     return message_type not in ("edit", "revoke")
+
+
+# --- Outbound: may this message go out now, and if not, why ------------------------------------------------
+# `message_send` asks before queueing and the outbound worker asks again just before sending (facts change
+# while a message waits). A refusal carries a Reason whose value is a stable code the UI, the API and the
+# worker all show, and `explain()` gives the sentence a person reads.
+
+
+class Reason(StrEnum):
+    """Why WhatsApp's rules stop a message. Later rules add their codes here (no_consent, opted_out,
+    identity_unconfirmed, template_not_sendable, number_restricted, messaging_limit_reached), each with a
+    sentence in `_EXPLANATIONS`; the values never change once shipped (API clients match on them)."""
+
+    WINDOW_CLOSED = "window_closed"
+
+
+_EXPLANATIONS: dict[Reason, str] = {
+    Reason.WINDOW_CLOSED: (
+        "The customer last wrote more than 24 hours ago: WhatsApp only allows an approved template now."
+    ),
+}
+
+
+def explain(reason: Reason) -> str:
+    """The plain-language sentence for a refusal reason."""
+    return _EXPLANATIONS[reason]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to "may this go out now?". `requires_template` tells the composer to offer templates."""
+
+    allowed: bool
+    reason: Reason | None = None
+    requires_template: bool = False
+
+
+ALLOWED = Decision(allowed=True)
+
+# The one message type WhatsApp lets a business send outside the customer-service window (§13).
+TEMPLATE = "template"
+
+
+@dataclass(frozen=True)
+class OutboundFacts:
+    """What the outbound rules need about one message, read by the caller when it asks.
+
+    `last_customer_message_at` is Meta's timestamp of the contact's latest inbound message on this number
+    (None if they never wrote). Later rules add their facts here with defaults (consent, identity, limits)."""
+
+    message_type: str
+    last_customer_message_at: datetime | None
+
+
+def may_send_free_form(facts: OutboundFacts, *, now: datetime) -> Decision:
+    """Free-form messages (every type but templates: text, media, location, contacts, reactions,
+    interactive) only inside the 24-hour customer-service window; after it WhatsApp answers 131047 and
+    only an approved template may go out (§13). Templates are not free-form: their own rules decide."""
+    if facts.message_type == TEMPLATE:
+        return ALLOWED
+    if is_service_window_open(facts.last_customer_message_at, now=now):
+        return ALLOWED
+    return Decision(allowed=False, reason=Reason.WINDOW_CLOSED, requires_template=True)
+
+
+# Retries of a failed send: the first waits about 4 s, then 16 s, 64 s, 256 s, then at most 15 minutes.
+# Powers of 4 follow Meta's advice for pair-rate errors (retry after 4^X seconds, §12).
+RETRY_BASE_SECONDS = 4
+RETRY_MAX_SECONDS = 15 * 60
+
+
+def retry_delay(attempt: int, *, rng: Random) -> float:
+    """Seconds to wait before retry number `attempt` (1 = after the first failed attempt).
+
+    Exponential with "equal jitter": between half and all of the step. Messages that failed together (a
+    429 burst, a WhatsApp outage) then spread out instead of hitting the rate limit again at the same
+    instant, and no retry comes sooner than half its step."""
+    if attempt < 1:
+        raise ValueError("The first retry is attempt 1.")
+    step = RETRY_MAX_SECONDS if attempt >= 5 else min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS**attempt)
+    return step / 2 + rng.random() * step / 2

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from inbox.services import webhooks
+from inbox.services import outbound, webhooks
 
 
 @shared_task(name="inbox.tasks.process_webhook_event")
@@ -13,3 +13,19 @@ def process_webhook_event(event_id: int) -> None:
 @shared_task(name="inbox.tasks.requeue_stale_webhook_events")
 def requeue_stale_webhook_events() -> int:
     return webhooks.webhook_events_requeue_stale()
+
+
+@shared_task(name="inbox.tasks.deliver_message")
+def deliver_message(message_id: int) -> None:
+    outbound.message_deliver(message_id=message_id)
+
+
+@shared_task(name="inbox.tasks.mark_conversation_read")
+def mark_conversation_read(message_id: int, attempt: int = 1) -> None:
+    """Send WhatsApp the read receipt for the conversation's latest customer message (`message_id`)."""
+    outbound.message_read_receipt_send(message_id=message_id, attempt=attempt)
+
+
+@shared_task(name="inbox.tasks.requeue_stale_outbox")
+def requeue_stale_outbox() -> int:
+    return outbound.outbox_requeue_stale()

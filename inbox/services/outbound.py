@@ -1,0 +1,718 @@
+"""Outbound writes: an agent's message to a customer, from the composer to WhatsApp, through an outbox.
+
+`message_send` asks the policy, then stores the message (`queued`) and its outbox entry in one
+transaction; after commit a worker task runs `message_deliver`, which asks the policy again, uploads media,
+calls the provider and records the outcome. Status webhooks then move the message to sent, delivered, read
+or failed (ingest.py). Live events are published only from here and only after commit.
+
+No double send — how a message goes out once even when its task runs twice or a worker dies:
+
+1. Claim. In its own transaction the worker locks the outbox entry (SELECT … FOR UPDATE) and goes on
+   only if it is `pending`; it sets `sending`, counts the attempt and commits *before* any network call.
+   A duplicate task (Celery redelivers with acks_late; the sweeper may re-enqueue a slow task) finds
+   `sending` or `sent` and returns. No database lock is held during the network call.
+2. Send. Every attempt carries `biz_opaque_callback_data = "sb:<entry id>:<attempt>"`; WhatsApp echoes it
+   in the status webhooks of the message it accepted.
+3. Settle. In a second transaction the worker records the outcome, if the entry still belongs to its
+   attempt: success → entry `sent`, provider id stored (statuses that arrived first are applied; the
+   message stays `queued` until the `sent` webhook: clock, then one grey tick); retryable error → back
+   to `pending` with a backoff (`policy.retry_delay`) and a delayed task, up to SEND_ATTEMPTS; anything
+   else → entry and message `failed` with WhatsApp's code, title and details.
+4. Crash between claim and settle. The entry stays `sending`: we cannot know whether WhatsApp got the
+   request. The sweeper waits SENDING_TIMEOUT (far longer than any live attempt's HTTP timeouts; a long
+   media upload heartbeats, and an attempt overtaken by the sweeper does not send), then looks for a
+   status webhook carrying that attempt's callback data: if WhatsApp accepted the message, its `sent`
+   webhook has arrived by then and names the wamid, so the entry is settled as sent with no second send.
+   Only when no such status exists is the entry put back to `pending` and tried again.
+5. Ambiguous answers. A read timeout or a 5xx may hide a message WhatsApp accepted. Such errors are
+   retried after a backoff, and every retry's claim first looks for a status webhook of an earlier
+   attempt: if one came, the entry is settled from it instead of sending again.
+The remaining risk of a duplicate: WhatsApp accepted an attempt whose answer we lost, and its status
+webhook arrives only after the retry was sent (seconds of backoff, or SENDING_TIMEOUT after a crash).
+Meta offers no idempotency key to close it. A retry's task may also arrive before its time (a duplicate
+delivery of an earlier task): it then sends early, which costs the backoff but never sends twice, because
+the claim decides.
+"""
+
+import hashlib
+import logging
+import mimetypes
+import random
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from accounts.models import User
+from config.task_queue import enqueue
+from inbox import access, events, policy
+from inbox.models import (
+    Conversation,
+    Direction,
+    MediaFile,
+    Message,
+    MessageStatus,
+    OutboxEntry,
+    OutboxState,
+    StatusUpdate,
+)
+from inbox.providers.whatsapp_cloud import client, errors, limits, payloads
+from inbox.providers.whatsapp_cloud.limits import ValidationRefused
+from inbox.providers.whatsapp_cloud.types import ProviderError
+from inbox.services import ingest
+
+logger = logging.getLogger(__name__)
+
+# Attempts at sending one message before it fails for good (retryable errors only).
+SEND_ATTEMPTS = 6
+# A pending entry whose attempt was due this long ago has lost its task (broker restart, thread runner
+# restarted with a timer pending): the sweeper queues it again.
+PENDING_GRACE = timedelta(minutes=2)
+# A send claimed this long ago without an outcome belongs to a worker that died (see the module docstring).
+SENDING_TIMEOUT = timedelta(minutes=10)
+# WhatsApp keeps uploaded media for 30 days; upload again a day early.
+MEDIA_ID_LIFETIME = timedelta(days=29)
+READ_RECEIPT_ATTEMPTS = 3
+# Inbound messages that cannot be marked read: WhatsApp's notices and changes to earlier messages.
+_NOT_READABLE = ("system", "edit", "revoke")
+
+_rng = random.Random()  # noqa: S311 - jitter, not security
+
+
+class SendRefused(Exception):
+    """The message may not go out. `code` is stable (`permission_denied`, `invalid_message`,
+    `text_too_long`, `media_too_large`, `media_type_not_allowed`, `not_retryable`, or a `policy.Reason`
+    such as `window_closed`); `detail` is the sentence shown to the person; `requires_template` tells the
+    composer to switch to the template picker."""
+
+    def __init__(self, code: str, detail: str, *, requires_template: bool = False):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.requires_template = requires_template
+
+
+# --- Sending ----------------------------------------------------------------------------------------------
+
+
+def message_send(
+    *,
+    conversation: Conversation,
+    author: User,
+    kind: str,
+    payload: dict,
+    reply_to: Message | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Queue a message from `author` to the conversation's customer. Raises SendRefused when the person
+    may not reply here, the message breaks WhatsApp's limits, or WhatsApp's rules forbid it now.
+
+    `kind` and `payload` (payload shaped like WhatsApp's object for the type, see
+    `payloads.content_from_payload`): text, location, contacts, reaction (`{"emoji"}` with `reply_to` the
+    message reacted to, or `{"message_id", "emoji"}`), interactive (button, list, product, product_list),
+    and media: `"media"` (or the file's own kind: image, audio, video, document, sticker) with
+    `{"media_file_id": <MediaFile id from media_store>, "caption"?, "filename"?}`.
+    `reply_to` quotes an earlier message of the conversation."""
+    now = now or timezone.now()
+    if not access.can_reply(author, conversation):
+        raise SendRefused("permission_denied", "You may not reply in this conversation.")
+    message_type, content, media_file = _checked_content(
+        conversation=conversation, kind=kind, payload=payload, reply_to=reply_to
+    )
+    _policy_check(conversation=conversation, message_type=message_type, now=now)
+    if message_type == "reaction":
+        # A reaction names its message in `reaction.message_id`, never in `context` (as ingest does for
+        # the customer's reactions, the column keeps the target so the thread can attach it).
+        reply_to_provider_id = content["message_id"]
+    else:
+        reply_to_provider_id = reply_to.provider_message_id if reply_to is not None else ""
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            channel_id=conversation.channel_id,
+            direction=Direction.OUTBOUND,
+            type=message_type,
+            text=payloads.readable_text(message_type, content),
+            content=content,
+            reply_to_provider_id=reply_to_provider_id,
+            status=MessageStatus.QUEUED,
+            status_at=now,
+            timestamp=now,
+            author=author,
+        )
+        if media_file is not None and not MediaFile.objects.filter(pk=media_file.pk, message__isnull=True).update(
+            message=message
+        ):
+            raise SendRefused("invalid_message", "This file was already sent; upload it again to send it again.")
+        OutboxEntry.objects.create(message=message, next_attempt_at=now, created_at=now, updated_at=now)
+        _conversation_record_outbound(conversation=conversation, message=message)
+        enqueue(_deliver_task(), message.pk)
+        _publish_message(message, "message.created")
+        _publish_conversation(conversation)
+    return message
+
+
+def _checked_content(
+    *, conversation: Conversation, kind: str, payload: dict, reply_to: Message | None
+) -> tuple[str, dict, MediaFile | None]:
+    """(message type, content to store and send, the file for media) or SendRefused."""
+    if reply_to is not None and (reply_to.conversation_id != conversation.pk or not reply_to.provider_message_id):
+        raise SendRefused("invalid_message", "Only a message of this conversation that reached WhatsApp can be quoted.")
+    if not isinstance(payload, dict):
+        raise SendRefused("invalid_message", "The message is not in the expected shape.")
+    try:
+        if kind == "media" or kind in limits.MEDIA_KINDS:
+            media_file = _media_file_for(conversation=conversation, kind=kind, payload=payload)
+            checked = payloads.media(
+                media_file.kind,
+                media_id=str(media_file.pk),
+                caption=payload.get("caption", ""),
+                filename=payload.get("filename") or media_file.original_filename,
+            )
+            # Stored without WhatsApp's media id (the worker uploads the file and keeps the id on it).
+            content = {key: value for key, value in checked.items() if key != "id"}
+            content.update(
+                media_file_id=media_file.pk,
+                mime_type=media_file.mime_type,
+                sha256=media_file.sha256,
+                file_size=media_file.size,
+            )
+            return media_file.kind, content, media_file
+        if kind == "reaction" and reply_to is not None and not payload.get("message_id"):
+            payload = {**payload, "message_id": reply_to.provider_message_id}
+        content = payloads.content_from_payload(kind, payload)
+    except ValidationRefused as refusal:
+        raise SendRefused(refusal.code, refusal.detail)
+    if (
+        kind == "reaction"
+        and not Message.objects.filter(conversation=conversation, provider_message_id=content["message_id"]).exists()
+    ):
+        raise SendRefused("invalid_message", "A reaction must be to a message of this conversation.")
+    return kind, content, None
+
+
+def _media_file_for(*, conversation: Conversation, kind: str, payload: dict) -> MediaFile:
+    media_file = MediaFile.objects.filter(
+        pk=_int_or_none(payload.get("media_file_id")), conversation=conversation
+    ).first()
+    if media_file is None:
+        raise SendRefused("invalid_message", "Upload the file to this conversation first.")
+    if media_file.message_id is not None:
+        raise SendRefused("invalid_message", "This file was already sent; upload it again to send it again.")
+    if kind != "media" and kind != media_file.kind:
+        raise SendRefused(
+            "media_type_not_allowed", f"This file can only be sent as {media_file.get_kind_display().lower()}."
+        )
+    return media_file
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _policy_check(*, conversation: Conversation, message_type: str, now: datetime) -> None:
+    decision = policy.may_send_free_form(_facts(conversation=conversation, message_type=message_type), now=now)
+    if not decision.allowed:
+        assert decision.reason is not None
+        raise SendRefused(
+            decision.reason.value, policy.explain(decision.reason), requires_template=decision.requires_template
+        )
+
+
+def _facts(*, conversation: Conversation, message_type: str) -> policy.OutboundFacts:
+    """The window runs from the contact's last message on this number, whichever of their conversations
+    on the channel (an older, resolved one included) it landed in."""
+    last_inbound = Conversation.objects.filter(
+        channel_id=conversation.channel_id, contact_id=conversation.contact_id
+    ).aggregate(at=Max("last_inbound_at"))["at"]
+    return policy.OutboundFacts(message_type=message_type, last_customer_message_at=last_inbound)
+
+
+def _conversation_record_outbound(*, conversation: Conversation, message: Message) -> None:
+    """The list's columns, with the same concurrency-safe single UPDATEs as inbound. The window is not
+    touched: the business's own messages never extend it."""
+    at = message.timestamp
+    Conversation.objects.filter(pk=conversation.pk).update(activity_at=Greatest(F("activity_at"), at))
+    Conversation.objects.filter(
+        Q(last_message_at__isnull=True) | Q(last_message_at__lte=at), pk=conversation.pk
+    ).update(
+        last_message_at=at,
+        last_message_preview=ingest.message_preview(message),
+        last_message_direction=Direction.OUTBOUND,
+    )
+
+
+def message_retry(*, message: Message, author: User, now: datetime | None = None) -> Message:
+    """Send a failed outbound message again, with a fresh outbox entry: a new attempt, a new provider id.
+    The same rules apply as for a new message (e.g. a closed window refuses it)."""
+    now = now or timezone.now()
+    conversation = message.conversation
+    if not access.can_reply(author, conversation):
+        raise SendRefused("permission_denied", "You may not reply in this conversation.")
+    if message.direction != Direction.OUTBOUND or message.status != MessageStatus.FAILED:
+        raise SendRefused("not_retryable", "Only a message that failed to send can be sent again.")
+    _policy_check(conversation=conversation, message_type=message.type, now=now)
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if locked.status != MessageStatus.FAILED:
+            raise SendRefused("not_retryable", "This message is already being sent again.")
+        OutboxEntry.objects.filter(message=locked).delete()
+        locked.status = MessageStatus.QUEUED
+        locked.status_at = now
+        locked.provider_message_id = None
+        locked.error_code = None
+        locked.error_title = ""
+        locked.error_details = ""
+        locked.save(
+            update_fields=["status", "status_at", "provider_message_id", "error_code", "error_title", "error_details"]
+        )
+        OutboxEntry.objects.create(message=locked, next_attempt_at=now, created_at=now, updated_at=now)
+        enqueue(_deliver_task(), locked.pk)
+        _publish_message(locked, "message.updated")
+    return locked
+
+
+# --- The worker ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    entry_id: int
+    number: int
+    message: Message
+
+    @property
+    def callback_data(self) -> str:
+        return callback_data(self.entry_id, self.number)
+
+
+def callback_data(entry_id: int, attempt: int) -> str:
+    """What one attempt sends as `biz_opaque_callback_data` (echoed in its status webhooks)."""
+    return f"sb:{entry_id}:{attempt}"
+
+
+def message_deliver(*, message_id: int) -> None:
+    """Deliver one queued message (the outbound task). Safe to run any number of times: only the run that
+    claims the pending entry sends. See the module docstring."""
+    attempt = _attempt_claim(message_id=message_id)
+    if attempt is None:
+        return
+    try:
+        body = _send_body(attempt)
+    except _Superseded:
+        logger.warning("Attempt %s of outbox entry %s was superseded before sending", attempt.number, attempt.entry_id)
+        return
+    except _NotSent as not_sent:
+        _attempt_settle(attempt, not_sent.result, failure_reason=not_sent.failure_reason)
+        return
+    except Exception:
+        logger.exception("Could not prepare message %s for sending", message_id)
+        _attempt_settle(
+            attempt,
+            client.SendResult(error=ProviderError(code=None, title="Switchboard could not prepare the message.")),
+        )
+        return
+    _attempt_settle(attempt, client.send(attempt.message.channel, body))
+
+
+def _attempt_claim(*, message_id: int) -> _Attempt | None:
+    """pending → sending, committed before the network call; or a policy refusal recorded as a failure."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry = (
+            OutboxEntry.objects.select_for_update(of=("self",))
+            .select_related("message__channel", "message__conversation__contact")
+            .filter(message_id=message_id)
+            .first()
+        )
+        if entry is None or entry.state != OutboxState.PENDING:
+            return None
+        message = entry.message
+        if entry.attempts and (accepted := _accepted_status(entry=entry, channel_id=message.channel_id)):
+            # An earlier attempt's answer was lost, but WhatsApp reported the message: do not send again.
+            _succeed(entry=entry, message=message, provider_message_id=accepted.provider_message_id, now=now)
+            return None
+        # Facts may have changed while the message waited (the window closed): ask again.
+        decision = policy.may_send_free_form(
+            _facts(conversation=message.conversation, message_type=message.type), now=now
+        )
+        if not decision.allowed:
+            assert decision.reason is not None
+            _fail(
+                entry=entry,
+                message=message,
+                failure_reason=decision.reason.value,
+                error=ProviderError(code=None, title=policy.explain(decision.reason)),
+                now=now,
+            )
+            return None
+        entry.state = OutboxState.SENDING
+        entry.attempts += 1
+        entry.updated_at = now
+        entry.save(update_fields=["state", "attempts", "updated_at"])
+    return _Attempt(entry_id=entry.pk, number=entry.attempts, message=message)
+
+
+class _Superseded(Exception):
+    """The sweeper gave this attempt's entry to a newer attempt while it was still preparing."""
+
+
+class _NotSent(Exception):
+    """Preparing the send failed before anything went to /messages (the media upload, a missing file)."""
+
+    def __init__(self, result: client.SendResult, failure_reason: str = ""):
+        super().__init__(result.error.title if result.error else "")
+        self.result = result
+        self.failure_reason = failure_reason
+
+
+def _send_body(attempt: _Attempt) -> dict:
+    message = attempt.message
+    contact = message.conversation.contact
+    content: dict | list = message.content
+    if message.type in limits.MEDIA_KINDS:
+        content = payloads.media(
+            message.type,
+            media_id=_provider_media_id(attempt),
+            caption=message.content.get("caption", ""),
+            filename=message.content.get("filename", ""),
+        )
+    elif message.type == "contacts":
+        content = message.content["contacts"]
+    return payloads.message(
+        type=message.type,
+        content=content,
+        to=contact.wa_id or "",
+        recipient="" if contact.wa_id else (contact.bsuid or ""),
+        reply_to="" if message.type == "reaction" else message.reply_to_provider_id,
+        callback_data=attempt.callback_data,
+    )
+
+
+def _provider_media_id(attempt: _Attempt) -> str:
+    """The file's WhatsApp media id, uploading it first when it has none or it is about to expire."""
+    message = attempt.message
+    media_file = MediaFile.objects.filter(message=message).first()
+    if media_file is None or not media_file.file or not media_file.file.storage.exists(media_file.file.name):
+        raise _NotSent(
+            client.SendResult(error=ProviderError(code=None, title="The file of this message is missing.")),
+            failure_reason="media_missing",
+        )
+    now = timezone.now()
+    fresh = media_file.provider_media_uploaded_at and media_file.provider_media_uploaded_at > now - MEDIA_ID_LIFETIME
+    if media_file.provider_media_id and fresh:
+        return media_file.provider_media_id
+    with media_file.file.open("rb") as stream:
+        uploaded = client.upload_media(
+            message.channel, stream, mime_type=media_file.mime_type, filename=_upload_filename(media_file)
+        )
+    if not uploaded.ok:
+        raise _NotSent(client.SendResult(error=uploaded.error, retryable=uploaded.retryable))
+    MediaFile.objects.filter(pk=media_file.pk).update(
+        provider_media_id=uploaded.media_id, provider_media_uploaded_at=now
+    )
+    # A heartbeat before the send. If the upload outlasted SENDING_TIMEOUT the sweeper has handed the entry
+    # to a new attempt: this one must not send too.
+    still_ours = OutboxEntry.objects.filter(
+        pk=attempt.entry_id, state=OutboxState.SENDING, attempts=attempt.number
+    ).update(updated_at=timezone.now())
+    if not still_ours:
+        raise _Superseded
+    return uploaded.media_id
+
+
+def _upload_filename(media_file: MediaFile) -> str:
+    """A plain ASCII name for the multipart header (the real name goes in the document's `filename`)."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", media_file.original_filename.rsplit(".", 1)[0])[:60].strip("_")
+    return f"{stem or 'file'}{limits.EXTENSIONS.get(media_file.mime_type, '')}"
+
+
+def _attempt_settle(attempt: _Attempt, result: client.SendResult, *, failure_reason: str = "") -> None:
+    """Record one attempt's outcome, if the entry is still this attempt's (see the module docstring)."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry = OutboxEntry.objects.select_for_update().filter(pk=attempt.entry_id).first()
+        if (
+            entry is None
+            or entry.attempts != attempt.number
+            or entry.state not in (OutboxState.SENDING, OutboxState.PENDING)
+        ):
+            logger.warning("Outcome of attempt %s of outbox entry %s came too late", attempt.number, attempt.entry_id)
+            return
+        message = Message.objects.select_for_update().get(pk=attempt.message.pk)
+        if result.ok:
+            _succeed(entry=entry, message=message, provider_message_id=result.provider_message_id, now=now)
+            return
+        error = result.error or ProviderError(code=None, title="Unknown error.")
+        if result.retryable and entry.attempts < SEND_ATTEMPTS:
+            delay = policy.retry_delay(entry.attempts, rng=_rng)
+            entry.state = OutboxState.PENDING
+            entry.next_attempt_at = now + timedelta(seconds=delay)
+            entry.last_error = _error_line(error)
+            entry.updated_at = now
+            entry.save(update_fields=["state", "next_attempt_at", "last_error", "updated_at"])
+            enqueue(_deliver_task(), message.pk, countdown=delay)
+            return
+        if not failure_reason:
+            failure_reason = "retries_exhausted" if result.retryable else "provider_error"
+        _fail(entry=entry, message=message, failure_reason=failure_reason, error=error, now=now)
+
+
+def _succeed(*, entry: OutboxEntry, message: Message, provider_message_id: str, now: datetime) -> None:
+    entry.state = OutboxState.SENT
+    entry.last_error = ""
+    entry.updated_at = now
+    entry.save(update_fields=["state", "last_error", "updated_at"])
+    # Stays `queued` until WhatsApp's `sent` webhook; statuses that came before this answer apply now.
+    ingest.message_provider_id_record(message=message, provider_message_id=provider_message_id)
+    _publish_message(message, "message.updated")
+
+
+def _fail(*, entry: OutboxEntry, message: Message, failure_reason: str, error: ProviderError, now: datetime) -> None:
+    entry.state = OutboxState.FAILED
+    entry.failure_reason = failure_reason
+    entry.last_error = _error_line(error)
+    entry.updated_at = now
+    entry.save(update_fields=["state", "failure_reason", "last_error", "updated_at"])
+    message.status = MessageStatus.FAILED
+    message.status_at = now
+    message.error_code = error.code
+    message.error_title = error.title[: Message._meta.get_field("error_title").max_length]
+    message.error_details = error.details
+    message.save(update_fields=["status", "status_at", "error_code", "error_title", "error_details"])
+    _publish_message(message, "message.updated")
+
+
+def _error_line(error: ProviderError) -> str:
+    return f"{error.title} (code {error.code})" if error.code is not None else error.title
+
+
+def message_failure_reason(message: Message) -> str:
+    """The plain-language sentence for a failed message: WhatsApp's code explained (errors.describe), or
+    the refusal the worker recorded (e.g. the window closed before it could be sent)."""
+    if message.error_code is not None:
+        return errors.describe(message.error_code).reason
+    return message.error_title or errors.describe(None).reason
+
+
+# --- The outbox sweeper -------------------------------------------------------------------------------------
+
+
+def outbox_requeue_stale(*, now: datetime | None = None) -> int:
+    """Hand lost deliveries to a worker again (periodic task). Pending entries whose attempt was due more
+    than PENDING_GRACE ago lost their task; entries `sending` for longer than SENDING_TIMEOUT belong to a
+    dead worker and are settled from the status webhooks or tried again. Returns how many were queued."""
+    now = now or timezone.now()
+    lost = list(
+        OutboxEntry.objects.filter(state=OutboxState.PENDING, next_attempt_at__lt=now - PENDING_GRACE)
+        .order_by("next_attempt_at")
+        .values_list("message_id", flat=True)[:1000]
+    )
+    for message_id in lost:
+        enqueue(_deliver_task(), message_id)
+    stuck = list(
+        OutboxEntry.objects.filter(state=OutboxState.SENDING, updated_at__lt=now - SENDING_TIMEOUT)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    requeued = sum(_stuck_entry_recover(entry_id=entry_id, now=now) for entry_id in stuck)
+    return len(lost) + requeued
+
+
+def _accepted_status(*, entry: OutboxEntry, channel_id: int) -> StatusUpdate | None:
+    """A status webhook WhatsApp sent for one of this entry's attempts (found by its callback data)."""
+    return (
+        StatusUpdate.objects.filter(
+            channel_id=channel_id,
+            payload__biz_opaque_callback_data__in=[
+                callback_data(entry.pk, number) for number in range(1, entry.attempts + 1)
+            ],
+        )
+        .order_by("timestamp", "id")
+        .first()
+    )
+
+
+def _stuck_entry_recover(*, entry_id: int, now: datetime) -> int:
+    with transaction.atomic():
+        entry = OutboxEntry.objects.select_for_update().filter(pk=entry_id).first()
+        if entry is None or entry.state != OutboxState.SENDING or entry.updated_at >= now - SENDING_TIMEOUT:
+            return 0
+        message = Message.objects.select_for_update().get(pk=entry.message_id)
+        accepted = _accepted_status(entry=entry, channel_id=message.channel_id)
+        if accepted is not None:
+            # WhatsApp took the message before the worker died: record it, do not send it again.
+            _succeed(entry=entry, message=message, provider_message_id=accepted.provider_message_id, now=now)
+            return 0
+        interrupted = ProviderError(
+            code=None, title="The worker stopped while sending, and WhatsApp has not reported the message."
+        )
+        if entry.attempts >= SEND_ATTEMPTS:
+            _fail(entry=entry, message=message, failure_reason="retries_exhausted", error=interrupted, now=now)
+            return 0
+        entry.state = OutboxState.PENDING
+        entry.next_attempt_at = now
+        entry.last_error = interrupted.title
+        entry.updated_at = now
+        entry.save(update_fields=["state", "next_attempt_at", "last_error", "updated_at"])
+        enqueue(_deliver_task(), message.pk)
+        return 1
+
+
+# --- Media uploads ---------------------------------------------------------------------------------------------
+
+
+def media_store(*, conversation: Conversation, author: User, upload: UploadedFile) -> MediaFile:
+    """Keep a file an agent wants to send, after checking it against WhatsApp's type and size limits
+    (before anything is stored). Send it with `message_send(kind="media", payload={"media_file_id": …})`.
+    Raises SendRefused (`permission_denied`, `media_type_not_allowed`, `media_too_large`)."""
+    if not access.can_reply(author, conversation):
+        raise SendRefused("permission_denied", "You may not reply in this conversation.")
+    mime = limits.normalise_mime(upload.content_type or "")
+    if mime in ("", "application/octet-stream"):
+        # Some browsers send no type for files they do not know; the name's extension is a hint only,
+        # the content check below decides.
+        mime = limits.normalise_mime(mimetypes.guess_type(upload.name or "")[0] or "")
+    kind = limits.media_kind_for(mime)
+    if kind is None:
+        raise SendRefused(
+            "media_type_not_allowed",
+            "WhatsApp does not take this type of file: send a JPEG or PNG image, an MP4 or 3GP video, an "
+            "audio file (AAC, AMR, MP3, M4A, OGG), a WebP sticker, a PDF, a text file or an Office document.",
+        )
+    upload.seek(0)
+    head = upload.read(limits.SNIFF_BYTES)
+    upload.seek(0)
+    try:
+        limits.check_media(kind=kind, mime=mime, size=upload.size or 0, head=head)
+    except ValidationRefused as refusal:
+        raise SendRefused(refusal.code, refusal.detail)
+    digest = _sha256(upload)
+    media_file = MediaFile(
+        conversation=conversation,
+        uploaded_by=author,
+        kind=kind,
+        mime_type=mime,
+        size=upload.size,
+        sha256=digest,
+        original_filename=payloads.safe_filename(upload.name or "")[:255],
+    )
+    media_file.file.save("upload", upload, save=False)
+    try:
+        media_file.save()
+    except Exception:
+        media_file.file.delete(save=False)
+        raise
+    return media_file
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+# --- Read receipts ----------------------------------------------------------------------------------------------
+
+
+def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
+    """The agent has read the conversation: its unread count goes to zero for the team, and WhatsApp is
+    told (blue ticks) for the latest customer message. Managers only watch: their reading changes nothing.
+    Raises PermissionDenied for people who may not reply here."""
+    if not access.can_reply(user, conversation):
+        raise PermissionDenied("You may not reply in this conversation.")
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.unread_count == 0:
+            return
+        locked.unread_count = 0
+        locked.save(update_fields=["unread_count"])
+        conversation.unread_count = 0
+        latest = (
+            Message.objects.filter(conversation=locked, direction=Direction.INBOUND, provider_message_id__isnull=False)
+            .exclude(type__in=_NOT_READABLE)
+            .order_by("-timestamp", "-id")
+            .first()
+        )
+        if latest is not None:
+            enqueue(_read_task(), latest.pk)
+        _publish_conversation(locked)
+
+
+def message_read_receipt_send(*, message_id: int, attempt: int = 1) -> None:
+    """Tell WhatsApp an inbound message (and every earlier one) was read. Best effort: a few retries for
+    temporary errors, then it is only logged (a missing blue tick is not worth an agent's attention)."""
+    message = Message.objects.select_related("channel").filter(pk=message_id, direction=Direction.INBOUND).first()
+    if message is None or not message.provider_message_id:
+        return
+    result = client.mark_read(message.channel, message.provider_message_id)
+    if result.ok:
+        return
+    if result.retryable and attempt < READ_RECEIPT_ATTEMPTS:
+        enqueue(_read_task(), message_id, attempt + 1, countdown=policy.retry_delay(attempt, rng=_rng))
+        return
+    logger.warning(
+        "WhatsApp refused the read receipt for message %s: %s",
+        message_id,
+        _error_line(result.error) if result.error else "",
+    )
+
+
+# --- Events and tasks ---------------------------------------------------------------------------------------------
+
+
+def _publish_message(message: Message, event_type: str) -> None:
+    data = {
+        "message_id": message.pk,
+        "conversation_id": message.conversation_id,
+        "direction": message.direction,
+        "type": message.type,
+        "status": message.status,
+    }
+    if message.status == MessageStatus.FAILED:
+        data["error_code"] = message.error_code
+        data["error_reason"] = message_failure_reason(message)
+    events.publish(channel_id=message.channel_id, conversation_id=message.conversation_id, type=event_type, data=data)
+
+
+def _publish_conversation(conversation: Conversation) -> None:
+    row = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .values("last_message_at", "last_message_preview", "last_message_direction", "unread_count")
+        .get()
+    )
+    events.publish(
+        channel_id=conversation.channel_id,
+        conversation_id=conversation.pk,
+        type="conversation.updated",
+        data={
+            "conversation_id": conversation.pk,
+            "last_message_at": row["last_message_at"].isoformat() if row["last_message_at"] else None,
+            "last_message_preview": row["last_message_preview"],
+            "last_message_direction": row["last_message_direction"],
+            "unread_count": row["unread_count"],
+        },
+    )
+
+
+def _deliver_task():
+    from inbox.tasks import deliver_message
+
+    return deliver_message
+
+
+def _read_task():
+    from inbox.tasks import mark_conversation_read
+
+    return mark_conversation_read
