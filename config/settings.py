@@ -47,11 +47,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
     "accounts",
     "inbox",
     "templates_app",
+    "simulator",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +135,11 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The built-in WhatsApp Cloud API simulator (simulator/): on in the embedded mode, opt-in in production.
+SIMULATOR_ENABLED = env.bool("SIMULATOR_ENABLED", default=not REDIS_URL)
+# Where the simulator POSTs its signed webhooks (e.g. http://127.0.0.1:8000/webhooks/whatsapp); unset = in-process.
+SIMULATOR_WEBHOOK_URL = env.str("SIMULATOR_WEBHOOK_URL", default="")
+
 # How queued tasks run: "worker" (a Celery worker process via the broker), "thread" (a background
 # thread inside the web process: the embedded mode) or "eager" (at once, in the caller: tests).
 TASK_RUNNER = env.str("TASK_RUNNER", default="worker" if REDIS_URL else "thread")
@@ -146,12 +153,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_ROUTES = {
     "inbox.tasks.process_webhook_event": {"queue": "inbound"},
+    "inbox.tasks.deliver_message": {"queue": "outbound"},
+    "inbox.tasks.mark_conversation_read": {"queue": "outbound"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-webhook-events": {
         "task": "inbox.tasks.requeue_stale_webhook_events",
+        "schedule": timedelta(minutes=1),
+    },
+    "requeue-stale-outbox": {
+        "task": "inbox.tasks.requeue_stale_outbox",
         "schedule": timedelta(minutes=1),
     },
 }
@@ -172,12 +185,18 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "inbox.api.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    # How many reverse proxies stand in front of Daphne; client addresses for throttling depend on it.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchboard API",
     "DESCRIPTION": "Multi-agent WhatsApp inbox. Authenticate with `Authorization: Token <token>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from the installed sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="switchboard-demo")

@@ -7,6 +7,7 @@ from inbox.views import health, pages, webhooks
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("", include("inbox.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
@@ -16,4 +17,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),
+    path("simulator/", include("simulator.urls")),
 ]

@@ -8,7 +8,18 @@ def _isolated_settings(settings, tmp_path):
     if settings.TASK_RUNNER == "thread":
         settings.TASK_RUNNER = "eager"
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.WEBHOOK_REQUEUE_AFTER = settings.WEBHOOK_REQUEUE_AFTER
+    # Password hashing at full strength makes every user factory call slow; tests don't need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test in a file, as the app runs, not in Django's default shared-cache memory database:
+    there, threads of `transaction=True` tests get "database table is locked" at once instead of waiting
+    for the write lock (the busy timeout does not apply to shared-cache locks)."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not database["TEST"].get("NAME"):
+        database["TEST"]["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
 
 
 @pytest.fixture

@@ -18,10 +18,22 @@ _CODES = {
 }
 
 
+class ApiError(exceptions.APIException):
+    """An error with its own stable code, raised by API views: `raise ApiError(409, "not_reprocessable", "...")`."""
+
+    def __init__(self, status_code: int, code: str, detail: str):
+        super().__init__(detail=detail, code=code)
+        self.status_code = status_code
+        self.code = code
+
+
 def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, ApiError):
+        response.data = {"code": exc.code, "detail": str(exc.detail)}
+        return response
     if isinstance(exc, exceptions.ValidationError):
         return Response(
             {"code": "invalid", "detail": "Some fields are not valid.", "fields": response.data},

@@ -1,0 +1,237 @@
+"""Who may reach every URL of the project: one row per URL pattern, the GET status for each kind of person,
+and one row per WebSocket route, whether the socket stays open.
+
+The patterns are read from the resolvers, so a new URL fails `test_every_url_pattern_has_a_row` (or
+`test_every_websocket_route_has_a_row`) until it is added here with what it should answer. Only Django's
+own admin and static files are left out. People sign in with the session (as a browser does); the API's
+token path is tested in tests/api/.
+"""
+
+import re
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Role
+from config.routing import websocket_urlpatterns
+from inbox.models import WebhookEvent
+from tests.factories import MessageFactory, UserFactory
+
+EXCLUDED_PREFIXES = ("django-admin/", "static/")
+PEOPLE = ("anonymous", "inactive", "agent", "manager", "admin")
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(PEOPLE, status)
+
+
+def signed_in(status: int, *, otherwise: int) -> dict[str, int]:
+    """`status` for active people of every role; `otherwise` for anonymous and deactivated people (a
+    deactivated person's session no longer authenticates)."""
+    return {"anonymous": otherwise, "inactive": otherwise, "agent": status, "manager": status, "admin": status}
+
+
+def admins(status: int, *, others: int, otherwise: int) -> dict[str, int]:
+    return {"anonymous": otherwise, "inactive": otherwise, "agent": others, "manager": others, "admin": status}
+
+
+# Paths for routes that are regular expressions (the simulator's Graph API takes any version, as Meta's does).
+_GRAPH = r"simulator/^graph/(?P<version>v\d+\.\d+)/(?P<object_id>[^/]+)"
+EXAMPLE_PATHS: dict[str, str] = {
+    _GRAPH + r"/messages/?$": "/simulator/graph/v23.0/{phone_number_id}/messages",
+    _GRAPH + r"/media/?$": "/simulator/graph/v23.0/{phone_number_id}/media",
+    _GRAPH + r"/?$": "/simulator/graph/v23.0/{media_id}",
+}
+
+
+# route pattern -> expected GET status per person. `<name>` parts are filled from the `world` fixture.
+MATRIX: dict[str, dict[str, int]] = {
+    "": signed_in(200, otherwise=302),
+    "login/": signed_in(302, otherwise=200),
+    # The inbox's pages and htmx partials. POST-only ones answer 405 to a GET once signed in.
+    "conversations/<int:conversation_id>/": signed_in(200, otherwise=302),
+    "inbox/conversations/": signed_in(200, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/row": signed_in(200, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/messages": signed_in(200, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/composer": signed_in(200, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/send": signed_in(405, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/read": signed_in(405, otherwise=302),
+    "inbox/messages/<int:message_id>/bubble": signed_in(200, otherwise=302),
+    "inbox/messages/<int:message_id>/retry": signed_in(405, otherwise=302),
+    # The world's message is text: it has no media to serve.
+    "media/<int:message_id>/": signed_in(404, otherwise=302),
+    "logout/": everyone(405),
+    "healthz": everyone(200),
+    "readyz": everyone(200),
+    # Meta's verification handshake: without the right verify token it is refused, whoever asks.
+    "webhooks/whatsapp": everyone(403),
+    "api/schema/": everyone(200),
+    "api/docs/": everyone(200),
+    "api/v1/auth/token/": everyone(405),
+    "api/v1/channels/": signed_in(200, otherwise=401),
+    "api/v1/channels/<int:channel_id>/": signed_in(200, otherwise=401),
+    "api/v1/conversations/": signed_in(200, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/": signed_in(200, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/messages/": signed_in(200, otherwise=401),
+    # POST only (a GET answers 405 once signed in); who may post is tested in tests/api/test_send.py.
+    "api/v1/conversations/<int:conversation_id>/read/": signed_in(405, otherwise=401),
+    "api/v1/messages/<int:message_id>/retry/": signed_in(405, otherwise=401),
+    "api/v1/webhook-events/": admins(200, others=403, otherwise=401),
+    "api/v1/webhook-events/<int:event_id>/": admins(200, others=403, otherwise=401),
+    # POST only; authentication is checked before the method.
+    "api/v1/webhook-events/<int:event_id>/reprocess/": admins(405, others=405, otherwise=401),
+    # The built-in Cloud API simulator plays Meta and the customers, so it does not know our people: its
+    # phone page is open to anyone, its Graph API wants the channel's Bearer token. Off (404) in production.
+    "simulator/": everyone(200),
+    "simulator/phone/thread": everyone(405),
+    "simulator/phone/send": everyone(405),
+    "simulator/phone/customers": everyone(405),
+    "simulator/phone/age": everyone(405),
+    "simulator/phone/media/<str:media_id>": everyone(404),
+    "simulator/api/inbound": everyone(405),
+    "simulator/api/outbound": everyone(400),
+    "simulator/api/read": everyone(405),
+    "simulator/api/customers": everyone(400),
+    "simulator/api/age": everyone(405),
+    "simulator/api/numbers/<str:phone_number_id>/limits": everyone(403),
+    _GRAPH + r"/messages/?$": everyone(401),
+    _GRAPH + r"/media/?$": everyone(401),
+    _GRAPH + r"/?$": everyone(401),
+    "simulator/lookaside/whatsapp_business/attachments/": everyone(404),
+}
+
+
+# WebSocket route -> what each person gets: "open", or "closed 4401" (accepted, then closed as not signed in,
+# so the page can tell "log in again" from a network problem).
+WEBSOCKET_MATRIX: dict[str, dict[str, str]] = {
+    "ws/": {
+        "anonymous": "closed 4401",
+        "inactive": "closed 4401",
+        "agent": "open",
+        "manager": "open",
+        "admin": "open",
+    },
+}
+
+
+def url_patterns(patterns=None, prefix: str = "") -> list[str]:
+    """Every route of the project as written in the URLconf, includes expanded."""
+    routes = []
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if route.startswith(EXCLUDED_PREFIXES):
+            continue
+        if isinstance(pattern, URLResolver):
+            routes += url_patterns(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            routes.append(route)
+    return routes
+
+
+def test_every_url_pattern_has_a_row():
+    routes = url_patterns()
+    missing = sorted(set(routes) - set(MATRIX))
+    stale = sorted(set(MATRIX) - set(routes))
+    assert not missing, f"Add these URL patterns to MATRIX with who may reach them: {missing}"
+    assert not stale, f"These MATRIX rows match no URL pattern any more: {stale}"
+    assert len(routes) == len(set(routes)), "A route is defined twice"
+
+
+def test_every_websocket_route_has_a_row():
+    routes = url_patterns(websocket_urlpatterns)
+    assert sorted(routes) == sorted(WEBSOCKET_MATRIX), "Keep WEBSOCKET_MATRIX in step with config/routing.py"
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # On by default only in the embedded mode; the matrix pins it so both test runs see the same URLs.
+    settings.SIMULATOR_ENABLED = True
+
+
+@pytest.fixture
+def world(db) -> dict[str, int | str]:
+    """One of everything a URL can name; the ids fill the `<name>` parts of the routes."""
+    message = MessageFactory()
+    event = WebhookEvent.objects.create(raw_body=b"{}", state="unroutable")
+    return {
+        "channel_id": message.channel_id,
+        "conversation_id": message.conversation_id,
+        "message_id": message.pk,
+        "event_id": event.pk,
+        "phone_number_id": message.channel.phone_number_id,
+        "media_id": "1234567890",
+    }
+
+
+def client_for(person: str) -> Client:
+    client = Client()
+    if person == "inactive":
+        client.force_login(UserFactory(role=Role.AGENT, is_active=False))
+    elif person != "anonymous":
+        client.force_login(UserFactory(role=Role(person)))
+    return client
+
+
+def concrete_path(route: str, ids: dict[str, int | str]) -> str:
+    if route in EXAMPLE_PATHS:
+        return EXAMPLE_PATHS[route].format(**ids)
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        assert name in ids, f"Add an id for <{name}> to the `world` fixture"
+        return str(ids[name])
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", fill, route)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", list(MATRIX))
+def test_who_may_get_each_url(route, world):
+    path = concrete_path(route, world)
+    answered = {person: client_for(person).get(path).status_code for person in PEOPLE}
+    assert answered == MATRIX[route], f"GET {path}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [route for route in MATRIX if route.startswith("simulator/")])
+def test_the_simulator_does_nothing_when_switched_off(route, world, settings):
+    settings.SIMULATOR_ENABLED = False
+    client = client_for("admin")
+    path = concrete_path(route, world)
+    # 405 where the method check comes before the on/off check; no simulator view runs either way.
+    assert client.get(path).status_code in (404, 405), f"GET {route}"
+    assert client.post(path).status_code in (404, 405), f"POST {route}"
+
+
+def socket_outcome(path: str, client: Client) -> str:
+    from config.asgi import application
+
+    headers = [(b"origin", b"http://testserver")]
+    if "sessionid" in client.cookies:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+
+    async def connect() -> str:
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await communicator.connect()
+        if not connected:
+            return "refused"
+        if await communicator.receive_nothing(timeout=0.3):
+            await communicator.disconnect()
+            return "open"
+        output = await communicator.receive_output()
+        await communicator.disconnect()
+        return f"closed {output.get('code')}" if output["type"] == "websocket.close" else output["type"]
+
+    return async_to_sync(connect)()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("route", list(WEBSOCKET_MATRIX))
+def test_who_may_open_each_socket(route):
+    # transaction=True: the consumer reads the session and the person from another thread.
+    answered = {person: socket_outcome("/" + route, client_for(person)) for person in PEOPLE}
+    assert answered == WEBSOCKET_MATRIX[route]
