@@ -6,6 +6,7 @@ import time
 
 import httpx
 import pytest
+from django.contrib.auth.hashers import make_password
 
 from accounts.models import Role
 from inbox.models import Message, WebhookEvent
@@ -50,7 +51,10 @@ def _wait_until(condition, timeout: float = 30) -> None:
 def test_signed_deliveries_reach_the_api_through_a_real_worker(celery_worker, daphne_server):
     # given a connected number, an agent with a token, and 20 deliveries (the first one sent twice)
     channel = ChannelFactory(phone_number_id="106540352242922")
-    UserFactory(email="agent@example.com", role=Role.AGENT)
+    agent = UserFactory(email="agent@example.com", role=Role.AGENT)
+    # The server process only knows Django's default hashers, not the tests' fast one.
+    agent.password = make_password("correct horse battery", hasher="pbkdf2_sha256")
+    agent.save(update_fields=["password"])
     bodies = [_delivery(channel.phone_number_id, index) for index in range(20)]
 
     # when Meta posts them, with a replay of the first
