@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from accounts.models import Role
 from inbox.models import Message, WebhookEvent
@@ -53,7 +53,7 @@ def test_signed_deliveries_reach_the_api_through_a_real_worker(celery_worker, da
     channel = ChannelFactory(phone_number_id="106540352242922")
     agent = UserFactory(email="agent@example.com", role=Role.AGENT)
     # The server process only knows Django's default hashers, not the tests' fast one.
-    agent.password = make_password("correct horse battery", hasher="pbkdf2_sha256")
+    agent.password = PBKDF2PasswordHasher().encode("correct horse battery", PBKDF2PasswordHasher().salt())
     agent.save(update_fields=["password"])
     bodies = [_delivery(channel.phone_number_id, index) for index in range(20)]
 
