@@ -250,7 +250,11 @@ class WebhookEvent(models.Model):
     routing_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["state", "received_at"], name="webhook_event_state")]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="webhook_event_state"),
+            # The admins' list: newest first, keyset on (received_at, id).
+            models.Index(fields=["-received_at", "-id"], name="webhook_event_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"Webhook event {self.pk} ({self.state})"
