@@ -168,11 +168,11 @@ def _refusal(refused: SendRefused) -> Response:
     return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
-def _reply_to(conversation: Conversation, message_id: int | None) -> Message | None:
+def _reply_to(user: User, conversation: Conversation, message_id: int | None) -> Message | None:
     if message_id is None:
         return None
-    message = Message.objects.filter(conversation=conversation, pk=message_id).first()
-    if message is None:
+    message = selectors.message_get(user=user, message_id=message_id)
+    if message is None or message.conversation_id != conversation.pk:
         raise ValidationError({"reply_to": ["No such message in this conversation."]})
     return message
 
@@ -232,7 +232,7 @@ class ConversationMessagesView(APIView):
         serializer = (MessageUploadSerializer if upload else MessageSendSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        reply_to = _reply_to(conversation, data.get("reply_to"))
+        reply_to = _reply_to(request.user, conversation, data.get("reply_to"))
         try:
             if upload:
                 message = _upload_send(conversation=conversation, author=request.user, data=data, reply_to=reply_to)
