@@ -3,14 +3,20 @@
 Every function is idempotent: Meta retries deliveries for days and may re-batch them, so a replayed
 message, status or management change finds its earlier row (unique constraints, not caches) and creates
 nothing new. Times are Meta's timestamps, never processing time.
+
+Several workers may process deliveries naming the same contact or message at once (Meta retries, re-batches
+and sends to every subscribed app). Each insert that can collide runs in its own savepoint, so on PostgreSQL
+the loser of the race waits for the winner's commit, gets an IntegrityError, rolls back only the savepoint
+and reads the winner's row; the rest of its delivery carries on.
 """
 
 import hashlib
 import json
+import logging
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -29,56 +35,165 @@ from inbox.models import (
 )
 from inbox.providers.whatsapp_cloud.types import InboundMessage, ManagementChange, StatusReport
 
+logger = logging.getLogger(__name__)
+
 PREVIEW_LENGTH = 160
+# Inbound types that change an earlier message (the customer edited or deleted it) rather than add one.
+CHANGE_TYPES = ("edit", "revoke")
+# Losing a race to create a contact more than this many times in a row means something else is wrong.
+_CONTACT_ATTEMPTS = 3
 
 
 def provider_time(unix_seconds: int) -> datetime:
+    """Meta's unix-seconds timestamp as an aware UTC datetime."""
     return datetime.fromtimestamp(unix_seconds, tz=UTC)
+
+
+def _limited(value: str, model: type, field: str) -> str:
+    """Cut free text from the provider to the column's length: PostgreSQL refuses longer values, and one
+    over-long error title must not fail a whole delivery."""
+    return value[: model._meta.get_field(field).max_length]
 
 
 def contact_upsert(
     *, wa_id: str | None, bsuid: str | None, parent_bsuid: str = "", profile_name: str = "", username: str = ""
 ) -> Contact:
-    """Find the contact by phone (`wa_id`) or else by BSUID, create it if new, and keep its profile current."""
+    """Find the contact by phone (`wa_id`) or else by BSUID, create it if new, and keep its profile current.
+
+    A username user first known only by their BSUID gains the phone number when a message carries both.
+    If the phone and the BSUID each already belong to a different contact (one known by phone, the other
+    by BSUID only), they are the same person and the two are merged."""
     if not wa_id and not bsuid:
         raise ValueError("A contact needs a wa_id or a BSUID.")
-    contact = None
-    if wa_id:
-        contact = Contact.objects.filter(wa_id=wa_id).first()
-    if contact is None and bsuid:
-        contact = Contact.objects.filter(bsuid=bsuid).first()
-    if contact is None:
+    profile_name = _limited(profile_name, Contact, "profile_name")
+    username = _limited(username, Contact, "username")
+    for _attempt in range(_CONTACT_ATTEMPTS):
+        contact = _contact_find(wa_id=wa_id, bsuid=bsuid)
+        if contact is None:
+            try:
+                with transaction.atomic():
+                    return Contact.objects.create(
+                        wa_id=wa_id,
+                        bsuid=bsuid,
+                        parent_bsuid=parent_bsuid or "",
+                        profile_name=profile_name,
+                        username=username,
+                    )
+            except IntegrityError:
+                # A concurrent delivery created the same person first: find theirs.
+                continue
+        changes: dict[str, object] = {}
+        if profile_name and contact.profile_name != profile_name:
+            changes["profile_name"] = profile_name
+        if username and contact.username != username:
+            changes["username"] = username
+        # Fill in an identity the contact lacks, unless another contact holds it (a merge that was refused).
+        if wa_id and not contact.wa_id and not Contact.objects.filter(wa_id=wa_id).exists():
+            changes["wa_id"] = wa_id
+        if bsuid and not contact.bsuid and not Contact.objects.filter(bsuid=bsuid).exists():
+            changes["bsuid"] = bsuid
+        if parent_bsuid and contact.parent_bsuid != parent_bsuid:
+            changes["parent_bsuid"] = parent_bsuid
+        if not changes:
+            return contact
+        changes["updated_at"] = timezone.now()
         try:
             with transaction.atomic():
-                return Contact.objects.create(
-                    wa_id=wa_id,
-                    bsuid=bsuid,
-                    parent_bsuid=parent_bsuid or "",
-                    profile_name=profile_name,
-                    username=username,
-                )
+                Contact.objects.filter(pk=contact.pk).update(**changes)
         except IntegrityError:
-            # A concurrent delivery created the same person first.
-            return contact_upsert(
-                wa_id=wa_id, bsuid=bsuid, parent_bsuid=parent_bsuid, profile_name=profile_name, username=username
-            )
-    changes = {}
-    if profile_name and contact.profile_name != profile_name:
-        changes["profile_name"] = profile_name
-    if username and contact.username != username:
-        changes["username"] = username
-    if wa_id and not contact.wa_id and not Contact.objects.filter(wa_id=wa_id).exists():
-        changes["wa_id"] = wa_id
-    if bsuid and not contact.bsuid and not Contact.objects.filter(bsuid=bsuid).exists():
-        changes["bsuid"] = bsuid
-    if parent_bsuid and contact.parent_bsuid != parent_bsuid:
-        changes["parent_bsuid"] = parent_bsuid
-    if changes:
-        changes["updated_at"] = timezone.now()
-        Contact.objects.filter(pk=contact.pk).update(**changes)
+            # A concurrent worker gave this phone or BSUID to a new contact meanwhile: look again (the
+            # next pass finds both and merges them).
+            continue
         for name, value in changes.items():
             setattr(contact, name, value)
-    return contact
+        return contact
+    raise IntegrityError(f"Could not settle the contact for wa_id={wa_id!r} bsuid={bsuid!r}.")
+
+
+def _contact_find(*, wa_id: str | None, bsuid: str | None) -> Contact | None:
+    by_phone = Contact.objects.filter(wa_id=wa_id).first() if wa_id else None
+    by_bsuid = Contact.objects.filter(bsuid=bsuid).first() if bsuid else None
+    if by_phone is None or by_bsuid is None or by_phone.pk == by_bsuid.pk:
+        return by_phone or by_bsuid
+    if by_phone.bsuid is None and by_bsuid.wa_id is None:
+        return _contacts_merge(into=by_phone, duplicate=by_bsuid)
+    # Two contacts with conflicting identities (a changed number mints a new BSUID): the phone number
+    # the message came from decides, as it did before BSUIDs existed.
+    return by_phone
+
+
+def _contacts_merge(*, into: Contact, duplicate: Contact) -> Contact:
+    """Fold a BSUID-only contact into the phone-number contact of the same person: their conversations
+    (an unresolved one on the same channel is folded into ours, since only one may be open), anything else
+    that points at them, and their BSUID. Should something refuse the move, both are kept unmerged."""
+    try:
+        with transaction.atomic():
+            for conversation in Conversation.objects.select_for_update().filter(contact=duplicate):
+                _conversation_move(conversation=conversation, to=into)
+            # Anything else that points at a contact (consent, notes...) follows it. A move that breaks a
+            # unique constraint raises, and the whole merge is rolled back.
+            _references_move(model=Contact, old=duplicate, new=into, skip=Conversation)
+            changes = {
+                "bsuid": duplicate.bsuid,
+                "parent_bsuid": into.parent_bsuid or duplicate.parent_bsuid,
+                "username": into.username or duplicate.username,
+                "profile_name": into.profile_name or duplicate.profile_name,
+                "created_at": min(into.created_at, duplicate.created_at),
+                "updated_at": timezone.now(),
+            }
+            # Deleted first: the BSUID is unique and moves to the kept contact.
+            duplicate.delete()
+            Contact.objects.filter(pk=into.pk).update(**changes)
+    except IntegrityError:
+        logger.warning("Could not merge contact %s into contact %s; both are kept.", duplicate.pk, into.pk)
+        return into
+    for name, value in changes.items():
+        setattr(into, name, value)
+    return into
+
+
+def _conversation_move(*, conversation: Conversation, to: Contact) -> None:
+    open_twin = None
+    if conversation.status != ConversationStatus.RESOLVED:
+        open_twin = (
+            Conversation.objects.select_for_update()
+            .filter(channel_id=conversation.channel_id, contact=to)
+            .exclude(status=ConversationStatus.RESOLVED)
+            .first()
+        )
+    if open_twin is None:
+        Conversation.objects.filter(pk=conversation.pk).update(contact=to)
+        return
+    # Its messages, uploads and anything else of the conversation join the open one.
+    _references_move(model=Conversation, old=conversation, new=open_twin)
+    newest = open_twin
+    if conversation.last_message_at and (
+        open_twin.last_message_at is None or conversation.last_message_at > open_twin.last_message_at
+    ):
+        newest = conversation
+    Conversation.objects.filter(pk=open_twin.pk).update(
+        unread_count=F("unread_count") + conversation.unread_count,
+        activity_at=Greatest(F("activity_at"), conversation.activity_at),
+        last_message_at=newest.last_message_at,
+        last_message_preview=newest.last_message_preview,
+        last_message_direction=newest.last_message_direction,
+        last_inbound_at=_latest(open_twin.last_inbound_at, conversation.last_inbound_at),
+        service_window_closes_at=_latest(open_twin.service_window_closes_at, conversation.service_window_closes_at),
+    )
+    conversation.delete()
+
+
+def _references_move(*, model: type, old: object, new: object, skip: type | None = None) -> None:
+    """Point every foreign key to `old` (a `model` row) at `new` instead."""
+    for relation in model._meta.related_objects:
+        if relation.related_model is skip or not (relation.one_to_many or relation.one_to_one):
+            continue
+        relation.related_model._base_manager.filter(**{relation.field.name: old}).update(**{relation.field.name: new})
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return max(known) if known else None
 
 
 def conversation_for_inbound(*, channel: Channel, contact: Contact, at: datetime) -> Conversation:
@@ -104,7 +219,8 @@ def conversation_for_inbound(*, channel: Channel, contact: Contact, at: datetime
 
 
 def message_receive(*, channel: Channel, inbound: InboundMessage) -> tuple[Message, bool]:
-    """Store one inbound message exactly once. Returns (message, created)."""
+    """Store one inbound message exactly once and bring its conversation up to date. Returns
+    (message, created); a replay returns the stored message and changes nothing."""
     existing = Message.objects.filter(channel=channel, provider_message_id=inbound.provider_message_id).first()
     if existing is not None:
         return existing, False
@@ -118,6 +234,12 @@ def message_receive(*, channel: Channel, inbound: InboundMessage) -> tuple[Messa
     )
     sent_at = provider_time(inbound.timestamp)
     conversation = conversation_for_inbound(channel=channel, contact=contact, at=sent_at)
+    first_error = inbound.errors[0] if inbound.errors else None
+    reply_to = inbound.reply_to_provider_id
+    if not reply_to and inbound.type == "reaction":
+        # A reaction belongs to the message it reacts to; Meta names it in `reaction.message_id`, not in
+        # `context`. Keeping it in the column lets a thread attach reactions without reading JSON.
+        reply_to = inbound.target_provider_message_id
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -128,62 +250,112 @@ def message_receive(*, channel: Channel, inbound: InboundMessage) -> tuple[Messa
                 text=inbound.text,
                 content=inbound.content,
                 provider_message_id=inbound.provider_message_id,
-                reply_to_provider_id=inbound.reply_to_provider_id,
+                reply_to_provider_id=reply_to,
                 status=MessageStatus.RECEIVED,
-                error_code=inbound.errors[0].code if inbound.errors else None,
-                error_title=inbound.errors[0].title if inbound.errors else "",
-                error_details=inbound.errors[0].details if inbound.errors else "",
+                error_code=first_error.code if first_error else None,
+                error_title=_limited(first_error.title, Message, "error_title") if first_error else "",
+                error_details=(first_error.details or first_error.message) if first_error else "",
                 timestamp=sent_at,
             )
     except IntegrityError:
         # The same message id committed by a concurrent worker: a duplicate delivery.
         return Message.objects.get(channel=channel, provider_message_id=inbound.provider_message_id), False
-    _apply_to_target(channel=channel, inbound=inbound, at=sent_at)
+    if inbound.type in CHANGE_TYPES:
+        _change_apply_to_target(change=message, target_provider_message_id=inbound.target_provider_message_id)
+    else:
+        _earlier_changes_apply(message=message)
     _conversation_record_inbound(conversation=conversation, message=message)
     return message, True
 
 
-def _apply_to_target(*, channel: Channel, inbound: InboundMessage, at: datetime) -> None:
-    """Edits and revocations change the message they name (kept as their own rows too)."""
-    if not inbound.target_provider_message_id or inbound.type not in ("edit", "revoke"):
+def _change_apply_to_target(*, change: Message, target_provider_message_id: str) -> None:
+    """An edit or deletion changes the message it names (and is kept as its own row too). When that
+    message has not arrived yet, the change waits and is applied when it does (`_earlier_changes_apply`)."""
+    if not target_provider_message_id:
         return
-    target = Message.objects.filter(channel=channel, provider_message_id=inbound.target_provider_message_id).first()
+    target = (
+        Message.objects.select_for_update()
+        .filter(channel_id=change.channel_id, provider_message_id=target_provider_message_id)
+        .first()
+    )
     if target is None:
         return
-    if inbound.type == "revoke":
-        target.revoked_at = at
-        target.save(update_fields=["revoked_at"])
+    _change_apply(target=target, change=change)
+    target.save(update_fields=["content", "text", "edited_at", "revoked_at"])
+    # The conversation list shows the edited text (or the deletion) when the target is its last message.
+    Conversation.objects.filter(
+        pk=target.conversation_id, last_message_at=target.timestamp, last_message_direction=target.direction
+    ).update(last_message_preview=message_preview(target))
+
+
+def _earlier_changes_apply(*, message: Message) -> None:
+    """Meta does not guarantee order: an edit or deletion may have been stored before its message. They
+    happened after it, so only the conversation's newer rows are looked at (the thread index covers it)."""
+    changes = Message.objects.filter(
+        conversation_id=message.conversation_id,
+        timestamp__gte=message.timestamp,
+        type__in=CHANGE_TYPES,
+        content__original_message_id=message.provider_message_id,
+    ).order_by("timestamp", "id")
+    applied = False
+    for change in changes:
+        _change_apply(target=message, change=change)
+        applied = True
+    if applied:
+        message.save(update_fields=["content", "text", "edited_at", "revoked_at"])
+
+
+def _change_apply(*, target: Message, change: Message) -> None:
+    """Apply one edit or deletion to `target` in memory. Edits keep every earlier text in
+    `content.previous_texts`; an edit older than one already applied only adds its text to that history."""
+    if change.type == "revoke":
+        target.revoked_at = change.timestamp
         return
-    target.content = {**target.content, "previous_texts": [*target.content.get("previous_texts", []), target.text]}
-    target.text = inbound.text
-    target.edited_at = at
-    target.save(update_fields=["content", "text", "edited_at"])
+    previous_texts = list(target.content.get("previous_texts", []))
+    if target.edited_at is None or change.timestamp >= target.edited_at:
+        previous_texts.append(target.text)
+        target.text = change.text
+        target.edited_at = change.timestamp
+    else:
+        previous_texts.append(change.text)
+    target.content = {**target.content, "previous_texts": previous_texts}
 
 
 def _conversation_record_inbound(*, conversation: Conversation, message: Message) -> None:
-    """Keep the list's columns current with single UPDATEs that are safe under concurrent workers and
-    out-of-order arrivals (an older message never overwrites a newer preview or window)."""
+    """Keep the list's columns current in one UPDATE computed from the row itself, so concurrent workers
+    cannot lose each other's counts and an older message arriving late never overwrites a newer preview
+    or window."""
     at = message.timestamp
-    updates = {"activity_at": Greatest(F("activity_at"), at)}
+    updates: dict[str, object] = {"activity_at": Greatest(F("activity_at"), Value(at))}
     if policy.counts_as_unread(message.type):
-        updates["unread_count"] = F("unread_count") + 1
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    if policy.counts_as_unread(message.type):
-        Conversation.objects.filter(
-            Q(last_message_at__isnull=True) | Q(last_message_at__lte=at), pk=conversation.pk
-        ).update(
-            last_message_at=at,
-            last_message_preview=message_preview(message),
-            last_message_direction=message.direction,
-        )
+        is_newest = Q(last_message_at__isnull=True) | Q(last_message_at__lte=at)
+        updates |= {
+            "unread_count": F("unread_count") + 1,
+            "last_message_at": _if(is_newest, Value(at), "last_message_at"),
+            "last_message_preview": _if(is_newest, Value(message_preview(message)), "last_message_preview"),
+            "last_message_direction": _if(is_newest, Value(message.direction), "last_message_direction"),
+        }
     if policy.opens_service_window(message.type):
-        Conversation.objects.filter(
-            Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=at), pk=conversation.pk
-        ).update(last_inbound_at=at, service_window_closes_at=policy.service_window_closes_at(at))
+        is_latest_inbound = Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=at)
+        updates |= {
+            "last_inbound_at": _if(is_latest_inbound, Value(at), "last_inbound_at"),
+            "service_window_closes_at": _if(
+                is_latest_inbound, Value(policy.service_window_closes_at(at)), "service_window_closes_at"
+            ),
+        }
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+
+
+def _if(condition: Q, then: Value, otherwise_field: str) -> Case:
+    """`then` where the row meets `condition`, else the column's current value."""
+    field = Conversation._meta.get_field(otherwise_field)
+    return Case(When(condition, then=then), default=F(otherwise_field), output_field=field)
 
 
 def message_preview(message: Message) -> str:
     """One line for the conversation list: the text, or what kind of message it was."""
+    if message.revoked_at is not None:
+        return "🚫 This message was deleted"
     label = {
         "image": "📷 Photo",
         "video": "🎥 Video",
@@ -203,34 +375,39 @@ def message_preview(message: Message) -> str:
 
 
 def status_receive(*, channel: Channel, report: StatusReport) -> StatusUpdate:
-    """Record one delivery status (once per message and status) and apply it if the message is known."""
+    """Record one delivery status (once per message and status) and apply it if the message is known;
+    otherwise it waits (applied=False) for `message_provider_id_record`."""
     first_error = report.errors[0] if report.errors else None
-    update, created = StatusUpdate.objects.get_or_create(
-        channel=channel,
-        provider_message_id=report.provider_message_id,
-        status=report.status,
-        defaults={
-            "timestamp": provider_time(report.timestamp),
-            "recipient_id": report.recipient_id or report.recipient_user_id,
-            "error_code": first_error.code if first_error else None,
-            "error_title": first_error.title if first_error else "",
-            "error_details": (first_error.details or first_error.message) if first_error else "",
-            "pricing": report.pricing,
-            "payload": report.raw,
-        },
-    )
-    if created:
-        message = (
-            Message.objects.select_for_update()
-            .filter(channel=channel, provider_message_id=report.provider_message_id)
-            .first()
+    with transaction.atomic():
+        update, created = StatusUpdate.objects.get_or_create(
+            channel=channel,
+            provider_message_id=report.provider_message_id,
+            status=_limited(report.status, StatusUpdate, "status"),
+            defaults={
+                "timestamp": provider_time(report.timestamp),
+                "recipient_id": _limited(report.recipient_id or report.recipient_user_id, StatusUpdate, "recipient_id"),
+                "error_code": first_error.code if first_error else None,
+                "error_title": _limited(first_error.title, StatusUpdate, "error_title") if first_error else "",
+                "error_details": (first_error.details or first_error.message) if first_error else "",
+                "pricing": report.pricing,
+                "payload": report.raw,
+            },
         )
-        if message is not None:
-            _status_apply(message=message, update=update)
+        if created:
+            # Locked, so two statuses of one message applied by two workers cannot undo each other.
+            message = (
+                Message.objects.select_for_update()
+                .filter(channel=channel, provider_message_id=report.provider_message_id)
+                .first()
+            )
+            if message is not None:
+                _status_apply(message=message, update=update)
     return update
 
 
 def _status_apply(*, message: Message, update: StatusUpdate) -> None:
+    """Apply a stored status to a locked message: forward only (policy.status_moves_forward); a failure's
+    error and the pricing Meta reported are kept whatever the order."""
     fields = []
     if policy.status_moves_forward(message.status, update.status):
         message.status = update.status
@@ -243,8 +420,12 @@ def _status_apply(*, message: Message, update: StatusUpdate) -> None:
         message.error_details = update.error_details
         fields += ["error_code", "error_title", "error_details"]
     if update.pricing:
-        message.pricing_category = str(update.pricing.get("category") or message.pricing_category)
-        message.pricing_type = str(update.pricing.get("type") or message.pricing_type)
+        message.pricing_category = _limited(
+            str(update.pricing.get("category") or message.pricing_category), Message, "pricing_category"
+        )
+        message.pricing_type = _limited(
+            str(update.pricing.get("type") or message.pricing_type), Message, "pricing_type"
+        )
         fields += ["pricing_category", "pricing_type"]
     if fields:
         message.save(update_fields=fields)
@@ -254,14 +435,40 @@ def _status_apply(*, message: Message, update: StatusUpdate) -> None:
 def message_provider_id_record(*, message: Message, provider_message_id: str) -> Message:
     """Store the id the provider gave an outbound message, then apply any statuses that arrived first."""
     with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(provider_message_id=provider_message_id)
         message.provider_message_id = provider_message_id
-        message.save(update_fields=["provider_message_id"])
-        waiting = StatusUpdate.objects.filter(
-            channel_id=message.channel_id, provider_message_id=provider_message_id, applied=False
-        ).order_by("timestamp", "id")
-        for update in waiting:
-            _status_apply(message=message, update=update)
+        status_updates_apply_waiting(message=message)
     return message
+
+
+_STATUS_FIELDS = [
+    "status",
+    "status_at",
+    "error_code",
+    "error_title",
+    "error_details",
+    "pricing_category",
+    "pricing_type",
+]
+
+
+def status_updates_apply_waiting(*, message: Message) -> int:
+    """Apply the statuses stored for this message's provider id before the message had it (Meta can
+    report "sent" before our send call returned). Returns how many were applied."""
+    with transaction.atomic():
+        # Lock first, then read what waits: a status worker applying the same update holds this lock too,
+        # so each update is applied once and never from a stale copy of the message.
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        waiting = list(
+            StatusUpdate.objects.filter(
+                channel_id=locked.channel_id, provider_message_id=locked.provider_message_id, applied=False
+            ).order_by("timestamp", "id")
+        )
+        for update in waiting:
+            _status_apply(message=locked, update=update)
+    for name in _STATUS_FIELDS:
+        setattr(message, name, getattr(locked, name))
+    return len(waiting)
 
 
 def management_event_record(*, change: ManagementChange, webhook_event: WebhookEvent | None) -> bool:

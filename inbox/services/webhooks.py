@@ -1,25 +1,27 @@
 """The webhook's two halves: receive (store the raw delivery, answer fast) and process (in a worker)."""
 
+import hmac
 import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from config.task_queue import enqueue
 from inbox.models import Channel, Message, StatusUpdate, WebhookEvent, WebhookEventState
 from inbox.providers.whatsapp_cloud import parse as whatsapp_parse
 from inbox.providers.whatsapp_cloud.signature import SignatureRejected, signature_digest, verify
-from inbox.providers.whatsapp_cloud.types import Delivery, MalformedPayload
+from inbox.providers.whatsapp_cloud.types import Delivery, InboundMessage, MalformedPayload, StatusReport
 from inbox.services import ingest
 
 logger = logging.getLogger(__name__)
 
 # A delivery that keeps failing is left for an admin after this many attempts.
 MAX_PROCESSING_ATTEMPTS = 5
-UNROUTABLE_REASON = "No connected channel has these phone number or WABA ids."
+UNROUTABLE_REASON = "No connected channel has these phone number or WABA ids (or their app did not sign it)."
+PARTLY_UNROUTABLE_REASON = "Parts of this delivery name ids no connected channel has (or their app did not sign):"
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,13 @@ class Receipt:
 
 def webhook_verify_subscription(*, mode: str | None, verify_token: str | None, challenge: str | None) -> bool:
     """Meta's GET handshake: subscribe mode, a challenge, and the verify token of any of our channels."""
-    if mode != "subscribe" or not verify_token or challenge is None:
+    if mode != "subscribe" or not verify_token or not challenge:
         return False
-    return any(channel.verify_token == verify_token for channel in Channel.objects.only("verify_token"))
+    # Constant-time comparisons: the verify token is a shared secret.
+    return any(
+        hmac.compare_digest(channel.verify_token.encode(), verify_token.encode())
+        for channel in Channel.objects.only("verify_token")
+    )
 
 
 def webhook_receive(*, raw_body: bytes, signature_header: str | None) -> Receipt:
@@ -105,12 +111,12 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
                 event.processed_at = timezone.now()
                 event.save(update_fields=["state", "error", "attempts", "processed_at"])
                 return event
-            routed, unknown_ids = _apply_delivery(delivery=delivery, event=event)
-            if unknown_ids and not routed:
+            routed, not_routed = _apply_delivery(delivery=delivery, event=event)
+            if not_routed and not routed:
                 event.state, event.error = WebhookEventState.UNROUTABLE, UNROUTABLE_REASON
-            elif unknown_ids:
+            elif not_routed:
                 event.state = WebhookEventState.PROCESSED
-                event.error = "Parts of this delivery name unknown ids: " + ", ".join(sorted(unknown_ids))
+                event.error = f"{PARTLY_UNROUTABLE_REASON} {', '.join(sorted(not_routed))}"
             else:
                 event.state, event.error = WebhookEventState.PROCESSED, ""
             event.processed_at = timezone.now()
@@ -126,32 +132,83 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
 
 def _apply_delivery(*, delivery: Delivery, event: WebhookEvent) -> tuple[int, set[str]]:
     """Apply every message, status and management change. Returns how many were routed to a channel and
-    the ids (phone number or WABA) that no channel has."""
-    channels = {c.phone_number_id: c for c in Channel.objects.filter(phone_number_id__in=delivery.phone_number_ids)}
-    known_wabas = set(Channel.objects.filter(waba_id__in=delivery.waba_ids).values_list("waba_id", flat=True))
-    unknown_numbers = set()
+    the ids (phone number or WABA) that were not.
+
+    A part goes only to a channel whose own app secret signed the delivery. The view accepted it because
+    some secret we hold signed it, but one Meta app must not be able to write into a number served by
+    another app (a delivery may name several numbers)."""
+    signed_by = _SignatureCheck(signature=event.signature, raw_body=bytes(event.raw_body))
+    channels = {
+        channel.phone_number_id: channel
+        for channel in Channel.objects.filter(phone_number_id__in=delivery.phone_number_ids)
+        if signed_by(channel.app_secret)
+    }
+    known_wabas = {
+        channel.waba_id
+        for channel in Channel.objects.filter(waba_id__in=delivery.waba_ids)
+        if signed_by(channel.app_secret)
+    }
+    not_routed: set[str] = set()
     routed = 0
-    for inbound in delivery.messages:
+    # Workers lock rows (new contacts, conversations, messages) in the order they meet them. Two batches
+    # naming the same people in different orders would deadlock on PostgreSQL; one order for everyone
+    # (by person, then by message) avoids it. Results do not depend on order: every write is idempotent
+    # and compares Meta's timestamps.
+    for inbound in sorted(delivery.messages, key=_message_lock_order):
         channel = channels.get(inbound.phone_number_id)
         if channel is None:
-            unknown_numbers.add(inbound.phone_number_id)
+            not_routed.add(inbound.phone_number_id)
             continue
         ingest.message_receive(channel=channel, inbound=inbound)
         routed += 1
-    for report in delivery.statuses:
+    for report in sorted(delivery.statuses, key=_status_lock_order):
         channel = channels.get(report.phone_number_id)
         if channel is None:
-            unknown_numbers.add(report.phone_number_id)
+            not_routed.add(report.phone_number_id)
             continue
         ingest.status_receive(channel=channel, report=report)
         routed += 1
     for change in delivery.management:
         if change.waba_id not in known_wabas:
-            unknown_numbers.add(f"WABA {change.waba_id}")
+            not_routed.add(f"WABA {change.waba_id}")
             continue
         ingest.management_event_record(change=change, webhook_event=event)
         routed += 1
-    return routed, unknown_numbers
+    return routed, not_routed
+
+
+def _message_lock_order(inbound: InboundMessage) -> tuple:
+    profile = inbound.profile
+    return (
+        inbound.phone_number_id,
+        inbound.sender_wa_id or (profile.wa_id if profile else None) or "",
+        inbound.sender_user_id or (profile.user_id if profile else None) or "",
+        inbound.timestamp,
+        inbound.provider_message_id,
+    )
+
+
+def _status_lock_order(report: StatusReport) -> tuple:
+    return (report.phone_number_id, report.provider_message_id, report.timestamp, report.status)
+
+
+class _SignatureCheck:
+    """Does this app secret sign the delivery? Each secret is hashed over the (up to 3 MB) body once."""
+
+    def __init__(self, *, signature: str, raw_body: bytes) -> None:
+        self._signature = signature
+        self._raw_body = raw_body
+        self._answers: dict[str, bool] = {}
+
+    def __call__(self, app_secret: str) -> bool:
+        if app_secret not in self._answers:
+            try:
+                verify(self._signature, self._raw_body, [app_secret])
+            except SignatureRejected:
+                self._answers[app_secret] = False
+            else:
+                self._answers[app_secret] = True
+        return self._answers[app_secret]
 
 
 def webhook_events_requeue_stale() -> int:
@@ -174,10 +231,18 @@ def webhook_events_requeue_stale() -> int:
 
 
 def _apply_waiting_statuses() -> None:
+    """A status and the provider id of its message can be committed by two workers at the same moment, each
+    not seeing the other's row; this catches those. Only statuses whose message now exists are read, so the
+    statuses of messages sent by other tools (never known here) are not scanned over and over."""
+    message_known = Message.objects.filter(
+        channel_id=OuterRef("channel_id"), provider_message_id=OuterRef("provider_message_id")
+    )
     waiting = (
-        StatusUpdate.objects.filter(applied=False).values_list("channel_id", "provider_message_id").distinct()[:1000]
+        StatusUpdate.objects.filter(Exists(message_known), applied=False)
+        .values_list("channel_id", "provider_message_id")
+        .distinct()[:1000]
     )
     for channel_id, provider_message_id in waiting:
         message = Message.objects.filter(channel_id=channel_id, provider_message_id=provider_message_id).first()
         if message is not None:
-            ingest.message_provider_id_record(message=message, provider_message_id=provider_message_id)
+            ingest.status_updates_apply_waiting(message=message)
