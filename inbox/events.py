@@ -14,7 +14,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from inbox.models import LiveEvent
+from inbox.models import Conversation, LiveEvent, Message, MessageStatus
+from inbox.providers.whatsapp_cloud.errors import failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,47 @@ def channel_group(channel_id: int) -> str:
 def publish(*, channel_id: int, conversation_id: int | None, type: str, data: dict) -> None:
     """Push `type` with a small snapshot `data` to the channel's viewers once the transaction commits."""
     transaction.on_commit(partial(_store_and_send, channel_id, conversation_id, type, data))
+
+
+def publish_message(message: Message, type: str) -> None:
+    """`message.created` or `message.updated` with a small snapshot; pages fetch the rendered bubble."""
+    data = {
+        "message_id": message.pk,
+        "conversation_id": message.conversation_id,
+        "direction": message.direction,
+        "type": message.type,
+        "status": message.status,
+    }
+    if message.status == MessageStatus.FAILED:
+        data["error_code"] = message.error_code
+        data["error_reason"] = failure_reason(message.error_code, message.error_title)
+    publish(channel_id=message.channel_id, conversation_id=message.conversation_id, type=type, data=data)
+
+
+def publish_conversation(conversation_id: int) -> None:
+    """`conversation.updated` with the list row's columns as they are now in this transaction."""
+    row = (
+        Conversation.objects.filter(pk=conversation_id)
+        .values(
+            "channel_id",
+            "status",
+            "last_message_at",
+            "last_message_preview",
+            "last_message_direction",
+            "unread_count",
+            "last_inbound_at",
+            "service_window_closes_at",
+        )
+        .get()
+    )
+    channel_id = row.pop("channel_id")
+    data = {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.items()}
+    publish(
+        channel_id=channel_id,
+        conversation_id=conversation_id,
+        type="conversation.updated",
+        data={"conversation_id": conversation_id, **data},
+    )
 
 
 def _store_and_send(channel_id: int, conversation_id: int | None, type: str, data: dict) -> None:

@@ -20,7 +20,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from inbox import policy
+from inbox import events, policy
 from inbox.models import (
     Channel,
     Contact,
@@ -265,7 +265,18 @@ def message_receive(*, channel: Channel, inbound: InboundMessage) -> tuple[Messa
     else:
         _earlier_changes_apply(message=message)
     _conversation_record_inbound(conversation=conversation, message=message)
+    events.publish_message(message, "message.created")
+    if reply_to and inbound.type == "reaction":
+        _publish_target_updated(channel_id=channel.pk, provider_message_id=reply_to)
+    events.publish_conversation(conversation.pk)
     return message, True
+
+
+def _publish_target_updated(*, channel_id: int, provider_message_id: str) -> None:
+    """The message a reaction, edit or deletion acts on is drawn again wherever it is shown."""
+    target = Message.objects.filter(channel_id=channel_id, provider_message_id=provider_message_id).first()
+    if target is not None:
+        events.publish_message(target, "message.updated")
 
 
 def _change_apply_to_target(*, change: Message, target_provider_message_id: str) -> None:
@@ -282,6 +293,7 @@ def _change_apply_to_target(*, change: Message, target_provider_message_id: str)
         return
     _change_apply(target=target, change=change)
     target.save(update_fields=["content", "text", "edited_at", "revoked_at"])
+    events.publish_message(target, "message.updated")
     # The conversation list shows the edited text (or the deletion) when the target is its last message.
     Conversation.objects.filter(
         pk=target.conversation_id, last_message_at=target.timestamp, last_message_direction=target.direction
@@ -400,14 +412,14 @@ def status_receive(*, channel: Channel, report: StatusReport) -> StatusUpdate:
                 .filter(channel=channel, provider_message_id=report.provider_message_id)
                 .first()
             )
-            if message is not None:
-                _status_apply(message=message, update=update)
+            if message is not None and _status_apply(message=message, update=update):
+                events.publish_message(message, "message.updated")
     return update
 
 
-def _status_apply(*, message: Message, update: StatusUpdate) -> None:
+def _status_apply(*, message: Message, update: StatusUpdate) -> bool:
     """Apply a stored status to a locked message: forward only (policy.status_moves_forward); a failure's
-    error and the pricing Meta reported are kept whatever the order."""
+    error and the pricing Meta reported are kept whatever the order. Returns whether the message changed."""
     fields = []
     if policy.status_moves_forward(message.status, update.status):
         message.status = update.status
@@ -430,6 +442,7 @@ def _status_apply(*, message: Message, update: StatusUpdate) -> None:
     if fields:
         message.save(update_fields=fields)
     StatusUpdate.objects.filter(pk=update.pk).update(applied=True)
+    return bool(fields)
 
 
 def message_provider_id_record(*, message: Message, provider_message_id: str) -> Message:
@@ -464,8 +477,9 @@ def status_updates_apply_waiting(*, message: Message) -> int:
                 channel_id=locked.channel_id, provider_message_id=locked.provider_message_id, applied=False
             ).order_by("timestamp", "id")
         )
-        for update in waiting:
-            _status_apply(message=locked, update=update)
+        changed = [_status_apply(message=locked, update=update) for update in waiting]
+        if any(changed):
+            events.publish_message(locked, "message.updated")
     for name in _STATUS_FIELDS:
         setattr(message, name, getattr(locked, name))
     return len(waiting)

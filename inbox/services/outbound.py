@@ -153,8 +153,8 @@ def message_send(
         OutboxEntry.objects.create(message=message, next_attempt_at=now, created_at=now, updated_at=now)
         _conversation_record_outbound(conversation=conversation, message=message)
         enqueue(_deliver_task(), message.pk)
-        _publish_message(message, "message.created")
-        _publish_conversation(conversation)
+        events.publish_message(message, "message.created")
+        events.publish_conversation(conversation.pk)
     return message
 
 
@@ -277,7 +277,7 @@ def message_retry(*, message: Message, author: User, now: datetime | None = None
         )
         OutboxEntry.objects.create(message=locked, next_attempt_at=now, created_at=now, updated_at=now)
         enqueue(_deliver_task(), locked.pk)
-        _publish_message(locked, "message.updated")
+        events.publish_message(locked, "message.updated")
     return locked
 
 
@@ -474,7 +474,7 @@ def _succeed(*, entry: OutboxEntry, message: Message, provider_message_id: str, 
     entry.save(update_fields=["state", "last_error", "updated_at"])
     # Stays `queued` until WhatsApp's `sent` webhook; statuses that came before this answer apply now.
     ingest.message_provider_id_record(message=message, provider_message_id=provider_message_id)
-    _publish_message(message, "message.updated")
+    events.publish_message(message, "message.updated")
 
 
 def _fail(*, entry: OutboxEntry, message: Message, failure_reason: str, error: ProviderError, now: datetime) -> None:
@@ -489,7 +489,7 @@ def _fail(*, entry: OutboxEntry, message: Message, failure_reason: str, error: P
     message.error_title = error.title[: Message._meta.get_field("error_title").max_length]
     message.error_details = error.details
     message.save(update_fields=["status", "status_at", "error_code", "error_title", "error_details"])
-    _publish_message(message, "message.updated")
+    events.publish_message(message, "message.updated")
 
 
 def _error_line(error: ProviderError) -> str:
@@ -497,11 +497,8 @@ def _error_line(error: ProviderError) -> str:
 
 
 def message_failure_reason(message: Message) -> str:
-    """The plain-language sentence for a failed message: WhatsApp's code explained (errors.describe), or
-    the refusal the worker recorded (e.g. the window closed before it could be sent)."""
-    if message.error_code is not None:
-        return errors.describe(message.error_code).reason
-    return message.error_title or errors.describe(None).reason
+    """The plain-language sentence for a failed message."""
+    return errors.failure_reason(message.error_code, message.error_title)
 
 
 # --- The outbox sweeper -------------------------------------------------------------------------------------
@@ -647,7 +644,7 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
         )
         if latest is not None:
             enqueue(_read_task(), latest.pk)
-        _publish_conversation(locked)
+        events.publish_conversation(locked.pk)
 
 
 def message_read_receipt_send(*, message_id: int, attempt: int = 1) -> None:
@@ -670,40 +667,6 @@ def message_read_receipt_send(*, message_id: int, attempt: int = 1) -> None:
 
 
 # --- Events and tasks ---------------------------------------------------------------------------------------------
-
-
-def _publish_message(message: Message, event_type: str) -> None:
-    data = {
-        "message_id": message.pk,
-        "conversation_id": message.conversation_id,
-        "direction": message.direction,
-        "type": message.type,
-        "status": message.status,
-    }
-    if message.status == MessageStatus.FAILED:
-        data["error_code"] = message.error_code
-        data["error_reason"] = message_failure_reason(message)
-    events.publish(channel_id=message.channel_id, conversation_id=message.conversation_id, type=event_type, data=data)
-
-
-def _publish_conversation(conversation: Conversation) -> None:
-    row = (
-        Conversation.objects.filter(pk=conversation.pk)
-        .values("last_message_at", "last_message_preview", "last_message_direction", "unread_count")
-        .get()
-    )
-    events.publish(
-        channel_id=conversation.channel_id,
-        conversation_id=conversation.pk,
-        type="conversation.updated",
-        data={
-            "conversation_id": conversation.pk,
-            "last_message_at": row["last_message_at"].isoformat() if row["last_message_at"] else None,
-            "last_message_preview": row["last_message_preview"],
-            "last_message_direction": row["last_message_direction"],
-            "unread_count": row["unread_count"],
-        },
-    )
 
 
 def _deliver_task():

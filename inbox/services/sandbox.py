@@ -53,22 +53,5 @@ def conversation_age(*, channel: Channel, wa_id: str, hours: float) -> int:
                 conversation.save(update_fields=fields)
             # The same event as any other conversation change, with the window: an open agent composer
             # switches to the template picker at once.
-            events.publish(
-                channel_id=channel.pk,
-                conversation_id=conversation.pk,
-                type="conversation.updated",
-                data={
-                    "conversation_id": conversation.pk,
-                    "last_message_at": _iso(conversation.last_message_at),
-                    "last_message_preview": conversation.last_message_preview,
-                    "last_message_direction": conversation.last_message_direction,
-                    "unread_count": conversation.unread_count,
-                    "last_inbound_at": _iso(conversation.last_inbound_at),
-                    "service_window_closes_at": _iso(conversation.service_window_closes_at),
-                },
-            )
+            events.publish_conversation(conversation.pk)
     return len(conversations)
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None

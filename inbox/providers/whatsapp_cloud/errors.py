@@ -175,3 +175,11 @@ def describe(code: int | None) -> ErrorInfo:
     if code in _PERMISSION_RANGE:
         return ErrorInfo(code, "The channel is missing a permission for this action.", _CONFIGURATION, False)
     return ErrorInfo(code, f"WhatsApp reported error {code}.", "See the error details from WhatsApp.", False)
+
+
+def failure_reason(code: int | None, recorded_title: str = "") -> str:
+    """The sentence shown for a failed message: WhatsApp's code explained, else the refusal we recorded
+    ourselves (e.g. the window closed before the worker could send)."""
+    if code is not None:
+        return describe(code).reason
+    return recorded_title or describe(None).reason
