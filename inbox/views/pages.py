@@ -1,8 +1,8 @@
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+
+from inbox.views.inbox import inbox_page
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "inbox/home.html")
+    """The home page is the inbox, with no conversation open."""
+    return inbox_page(request)

@@ -1,0 +1,322 @@
+"""Reads behind the inbox pages: the conversation list, a thread's messages dressed for display, the
+composer's state. Everything is scoped by `inbox.access` and costs a constant number of queries per page.
+
+Lists are keyset pages over indexed (time, id) pairs; a cursor is the last row's key as text
+(`<microseconds since the epoch>_<id>`), so the next page costs the same at any depth.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from inbox import access
+from inbox.models import Conversation, Direction, Message, MessageStatus, MessageType
+from inbox.providers.whatsapp_cloud import errors as provider_errors
+
+CONVERSATIONS_PER_PAGE = 25
+MESSAGES_PER_PAGE = 50
+# A window closing within this long is shown as a countdown in the list and the composer.
+WINDOW_CLOSING_SOON = timedelta(hours=2)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Kinds that change another message (a reaction, an edit, a deletion): shown on their target, never as
+# bubbles of their own.
+ACTS_ON_ANOTHER = frozenset({MessageType.REACTION, MessageType.EDIT, MessageType.REVOKE})
+# Kinds shown as a grey activity line rather than a bubble.
+ACTIVITY_KINDS = frozenset({MessageType.SYSTEM, MessageType.REQUEST_WELCOME})
+# The template that draws each kind's bubble body; anything else is shown as unsupported.
+_KIND_TEMPLATES = {
+    MessageType.TEXT: "text",
+    MessageType.IMAGE: "image",
+    MessageType.STICKER: "image",
+    MessageType.VIDEO: "video",
+    MessageType.AUDIO: "audio",
+    MessageType.DOCUMENT: "document",
+    MessageType.LOCATION: "location",
+    MessageType.CONTACTS: "contacts",
+    MessageType.INTERACTIVE: "interactive",
+    MessageType.BUTTON: "button",
+    MessageType.ORDER: "order",
+    MessageType.TEMPLATE: "template",
+    MessageType.UNSUPPORTED: "unsupported",
+}
+MEDIA_KINDS = frozenset(
+    {MessageType.IMAGE, MessageType.STICKER, MessageType.VIDEO, MessageType.AUDIO, MessageType.DOCUMENT}
+)
+
+
+class ListView(StrEnum):
+    """The conversation list's tabs. Assignment arrives with teamwork (issue 4): until then every tab
+    shows every visible conversation, and the tab's tooltip says so."""
+
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    ALL = "all"
+
+
+# Cursors
+
+
+def encode_cursor(at: datetime, pk: int) -> str:
+    delta = at - _EPOCH
+    microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return f"{microseconds}_{pk}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (time, id) key in a cursor, or None for a missing or malformed one (the first page)."""
+    if not cursor:
+        return None
+    try:
+        microseconds, pk = (int(part) for part in cursor.split("_", 1))
+    except ValueError:
+        return None
+    return _EPOCH + timedelta(microseconds=microseconds), pk
+
+
+# Conversation list
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[Conversation]
+    next_cursor: str | None
+
+
+def conversation_page(
+    *, user: User, view: ListView = ListView.ALL, search: str = "", cursor: str | None = None
+) -> ConversationPage:
+    """Newest activity first (`-activity_at, -id`), with contact and channel: one query per page."""
+    conversations = access.conversations_visible_to(user).select_related("contact", "channel")
+    search = search.strip()
+    if search:
+        conversations = conversations.filter(
+            Q(contact__profile_name__icontains=search)
+            | Q(contact__username__icontains=search)
+            | Q(contact__wa_id__contains=search.lstrip("+"))
+        )
+    key = decode_cursor(cursor)
+    if key is not None:
+        at, pk = key
+        # The `lte` bound lets the database walk the (activity_at, id) index; the OR breaks ties by id.
+        conversations = conversations.filter(Q(activity_at__lte=at), Q(activity_at__lt=at) | Q(pk__lt=pk))
+    rows = list(conversations.order_by("-activity_at", "-id")[: CONVERSATIONS_PER_PAGE + 1])
+    page = rows[:CONVERSATIONS_PER_PAGE]
+    more = len(rows) > CONVERSATIONS_PER_PAGE
+    return ConversationPage(page, encode_cursor(page[-1].activity_at, page[-1].pk) if more else None)
+
+
+def conversation_get(*, user: User, conversation_id: int) -> Conversation | None:
+    return access.conversations_visible_to(user).select_related("contact", "channel").filter(pk=conversation_id).first()
+
+
+def previous_conversations(*, user: User, conversation: Conversation) -> QuerySet[Conversation]:
+    return (
+        access.conversations_visible_to(user)
+        .filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("channel")
+        .order_by("-activity_at", "-id")[:10]
+    )
+
+
+# Service window
+
+
+class WindowState(StrEnum):
+    OPEN = "open"
+    CLOSING = "closing"  # open, but closing within WINDOW_CLOSING_SOON
+    CLOSED = "closed"
+    NEVER_OPENED = "never_opened"  # the customer never wrote on this channel
+
+
+@dataclass(frozen=True)
+class Window:
+    state: WindowState
+    closes_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (WindowState.OPEN, WindowState.CLOSING)
+
+
+def service_window(conversation: Conversation, *, now: datetime | None = None) -> Window:
+    now = now or timezone.now()
+    closes_at = conversation.service_window_closes_at
+    if closes_at is None:
+        return Window(WindowState.NEVER_OPENED, None)
+    if now >= closes_at:
+        return Window(WindowState.CLOSED, closes_at)
+    if closes_at - now <= WINDOW_CLOSING_SOON:
+        return Window(WindowState.CLOSING, closes_at)
+    return Window(WindowState.OPEN, closes_at)
+
+
+@dataclass(frozen=True)
+class Composer:
+    """What the composer shows: the text box, or the sentence saying why not and the way forward."""
+
+    can_write: bool
+    window: Window
+    reason: str = ""
+
+
+def composer_state(
+    *, user: User, conversation: Conversation, can_reply: bool | None = None, now: datetime | None = None
+) -> Composer:
+    window = service_window(conversation, now=now)
+    if can_reply is None:
+        can_reply = access.can_reply(user, conversation)
+    if not can_reply:
+        return Composer(False, window, _("Managers read conversations; agents and admins reply to customers."))
+    if window.state == WindowState.CLOSED:
+        return Composer(
+            False,
+            window,
+            _(
+                "The 24-hour customer-service window has closed: WhatsApp only allows an approved template "
+                "until the customer writes again."
+            ),
+        )
+    if window.state == WindowState.NEVER_OPENED:
+        return Composer(
+            False,
+            window,
+            _("This customer has not written to this number yet: start the conversation with an approved template."),
+        )
+    return Composer(True, window)
+
+
+# Thread
+
+
+@dataclass
+class Reaction:
+    emoji: str
+    direction: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    # Cursor for the next older page; None when this page reaches the first message.
+    older_cursor: str | None
+
+
+def message_page(*, conversation: Conversation, before: str | None = None) -> MessagePage:
+    """The newest page of a thread (or the page before `before`), oldest first, dressed for display.
+
+    Three queries whatever the page holds: the messages, the messages they quote, the reactions on them."""
+    messages = (
+        Message.objects.filter(conversation=conversation).exclude(type__in=ACTS_ON_ANOTHER).select_related("author")
+    )
+    key = decode_cursor(before)
+    if key is not None:
+        at, pk = key
+        messages = messages.filter(Q(timestamp__lte=at), Q(timestamp__lt=at) | Q(pk__lt=pk))
+    rows = list(messages.order_by("-timestamp", "-id")[: MESSAGES_PER_PAGE + 1])
+    page = rows[:MESSAGES_PER_PAGE]
+    older = encode_cursor(page[-1].timestamp, page[-1].pk) if len(rows) > MESSAGES_PER_PAGE else None
+    page.reverse()
+    dress(page, conversation=conversation)
+    return MessagePage(page, older)
+
+
+def message_for_display(*, user: User, message_id: int) -> Message | None:
+    """One message dressed like in the thread. For a reaction, edit or deletion, the message it acts on
+    (that is the bubble that changes)."""
+    message = Message.objects.select_related("conversation__contact", "author").filter(pk=message_id).first()
+    if message is None or not access.can_view_message(user, message):
+        return None
+    if message.type in ACTS_ON_ANOTHER:
+        target_id = _target_provider_id(message)
+        message = (
+            Message.objects.select_related("conversation__contact", "author")
+            .filter(channel_id=message.channel_id, provider_message_id=target_id)
+            .exclude(type__in=ACTS_ON_ANOTHER)
+            .first()
+            if target_id
+            else None
+        )
+        if message is None:
+            return None
+    dress([message], conversation=message.conversation)
+    return message
+
+
+def _target_provider_id(message: Message) -> str:
+    content = message.content if isinstance(message.content, dict) else {}
+    if message.type == MessageType.REACTION:
+        return str(content.get("message_id") or "")
+    return str(content.get("original_message_id") or "")
+
+
+def dress(messages: list[Message], *, conversation: Conversation) -> None:
+    """Attach what a bubble shows beyond its own row: the quoted message, reactions, the body template,
+    the plain-language failure reason."""
+    quoted_ids = {m.reply_to_provider_id for m in messages if m.reply_to_provider_id}
+    quoted = {}
+    if quoted_ids:
+        quoted = {
+            q.provider_message_id: q
+            for q in Message.objects.filter(channel_id=conversation.channel_id, provider_message_id__in=quoted_ids)
+        }
+    provider_ids = [m.provider_message_id for m in messages if m.provider_message_id]
+    reactions = _reactions(conversation, provider_ids) if provider_ids else {}
+    customer_name = conversation.contact.display_name
+    for message in messages:
+        message.customer_name = customer_name
+        if not isinstance(message.content, dict):
+            message.content = {}
+        message.quoted = quoted.get(message.reply_to_provider_id) if message.reply_to_provider_id else None
+        message.reply_missing = bool(message.reply_to_provider_id) and message.quoted is None
+        message.reactions = reactions.get(message.provider_message_id or "", [])
+        message.is_activity = message.type in ACTIVITY_KINDS
+        message.is_outbound = message.direction == Direction.OUTBOUND
+        message.kind_template = f"inbox/kinds/{_KIND_TEMPLATES.get(message.type, 'unsupported')}.html"
+        message.has_media = message.type in MEDIA_KINDS
+        context = message.content.get("context") if isinstance(message.content.get("context"), dict) else {}
+        message.forwarded = bool(context.get("forwarded") or context.get("frequently_forwarded"))
+        message.frequently_forwarded = bool(context.get("frequently_forwarded"))
+        referral = message.content.get("referral")
+        message.referral = referral if isinstance(referral, dict) else None
+        message.failure = _failure(message) if message.status == MessageStatus.FAILED else None
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    hint: str
+
+
+def _failure(message: Message) -> Failure:
+    """Why an outbound message failed, in plain words (WhatsApp's code explained, or the worker's refusal)."""
+    hint = provider_errors.describe(message.error_code).hint if message.error_code is not None else ""
+    return Failure(provider_errors.failure_reason(message.error_code, message.error_title), hint)
+
+
+def _reactions(conversation: Conversation, provider_ids: list[str]) -> dict[str, list[Reaction]]:
+    """The current reactions per target: each side's latest reaction counts, and an empty emoji removes it."""
+    latest: dict[tuple[str, str], Reaction] = {}
+    rows = (
+        Message.objects.filter(
+            conversation=conversation, type=MessageType.REACTION, content__message_id__in=provider_ids
+        )
+        .order_by("timestamp", "id")
+        .values_list("content", "direction", "timestamp")
+    )
+    for content, direction, at in rows:
+        target = str(content.get("message_id") or "")
+        latest[(target, direction)] = Reaction(str(content.get("emoji") or ""), direction, at)
+    by_target: dict[str, list[Reaction]] = {}
+    for (target, _direction), reaction in latest.items():
+        if reaction.emoji:
+            by_target.setdefault(target, []).append(reaction)
+    return by_target

@@ -1,0 +1,286 @@
+"""The agent inbox: the three-pane page and the partials htmx and `static/js/inbox.js` fetch into it.
+
+Thin shells: authenticate, authorise with `inbox.access`, read through `inbox.views.display` or call one
+outbound service, render. A partial asked for by a script while signed out answers 401 with `HX-Redirect`
+to the login page (htmx follows it), never the login page's HTML swapped into a pane.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.models import User
+from inbox import access
+from inbox.models import Conversation, LiveEvent, Message
+from inbox.services.outbound import SendRefused, conversation_mark_read, media_store
+from inbox.services.outbound import message_retry as retry_service
+from inbox.services.outbound import message_send as send_service
+from inbox.views import display
+
+
+def is_partial_request(request: HttpRequest) -> bool:
+    return bool(request.htmx) or request.headers.get("X-Requested-With") == "fetch"
+
+
+def signed_in(view: Callable) -> Callable:
+    """`login_required` for pages; a 401 with `HX-Redirect` for scripted requests."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if is_partial_request(request):
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = f"{reverse('login')}?next={reverse('home')}"
+            return response
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def _conversation_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
+    conversation = display.conversation_get(user=request.user, conversation_id=conversation_id)
+    if conversation is None:
+        raise Http404(_("No such conversation."))
+    return conversation
+
+
+def _list_view(request: HttpRequest) -> display.ListView:
+    try:
+        return display.ListView(request.GET.get("view", display.ListView.ALL))
+    except ValueError:
+        return display.ListView.ALL
+
+
+def _list_context(request: HttpRequest, *, open_id: int | None = None) -> dict:
+    view = _list_view(request)
+    search = request.GET.get("q", "")[:100]
+    page = display.conversation_page(user=request.user, view=view, search=search, cursor=request.GET.get("cursor"))
+    return {"page": page, "view": view, "search": search, "open_id": open_id}
+
+
+def _thread_context(request: HttpRequest, conversation: Conversation, *, can_reply: bool) -> dict:
+    return {
+        "conversation": conversation,
+        "contact": conversation.contact,
+        "messages_page": display.message_page(conversation=conversation),
+        "composer": display.composer_state(user=request.user, conversation=conversation, can_reply=can_reply),
+        "can_reply": can_reply,
+        "previous": display.previous_conversations(user=request.user, conversation=conversation),
+    }
+
+
+def _mark_read(user: User, conversation: Conversation, *, can_reply: bool) -> None:
+    """Opening a conversation reads it. Only people who answer mark it read: a manager looking in must not
+    send the customer blue ticks or clear the agents' unread badge."""
+    if can_reply and conversation.unread_count:
+        conversation_mark_read(conversation=conversation, user=user)
+
+
+# Pages
+
+
+@signed_in
+@require_GET
+@vary_on_headers("HX-Request")
+def inbox_page(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
+    """`/` and `/conversations/<id>/`. An htmx click on a row gets only the thread pane (plus the row,
+    out of band, with its badge cleared); a typed URL, a reload or history restore gets the whole page."""
+    # Read before the panes: an event committed while they render is then replayed (harmless, idempotent)
+    # rather than missed.
+    last_seq = LiveEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    conversation = _conversation_or_404(request, conversation_id) if conversation_id else None
+    can_reply = conversation is not None and access.can_reply(request.user, conversation)
+    if conversation is not None:
+        _mark_read(request.user, conversation, can_reply=can_reply)
+    if conversation is not None and request.htmx and not request.htmx.history_restore_request:
+        context = _thread_context(request, conversation, can_reply=can_reply)
+        context["oob_row"] = True
+        return render(request, "inbox/_thread.html", context)
+    context = _list_context(request, open_id=conversation.pk if conversation else None)
+    if conversation is not None:
+        context.update(_thread_context(request, conversation, can_reply=can_reply))
+    context["last_seq"] = last_seq
+    return render(request, "inbox/inbox.html", context)
+
+
+# Partials
+
+
+@signed_in
+@require_GET
+def conversation_rows(request: HttpRequest) -> HttpResponse:
+    """A page of list rows: a new tab or search (first page) or the next page (`cursor`)."""
+    open_id = request.GET.get("open")
+    context = _list_context(request, open_id=int(open_id) if open_id and open_id.isdigit() else None)
+    return render(request, "inbox/_conversation_rows.html", context)
+
+
+@signed_in
+@require_GET
+def conversation_row(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation_or_404(request, conversation_id)
+    open_id = request.GET.get("open")
+    return render(
+        request,
+        "inbox/_conversation_row.html",
+        {"conversation": conversation, "open_id": int(open_id) if open_id and open_id.isdigit() else None},
+    )
+
+
+@signed_in
+@require_GET
+def conversation_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Older messages, loaded when the top of the thread scrolls into view."""
+    conversation = _conversation_or_404(request, conversation_id)
+    page = display.message_page(conversation=conversation, before=request.GET.get("before"))
+    return render(
+        request,
+        "inbox/_messages.html",
+        {
+            "conversation": conversation,
+            "messages_page": page,
+            "can_reply": access.can_reply(request.user, conversation),
+        },
+    )
+
+
+@signed_in
+@require_GET
+def message_bubble(request: HttpRequest, message_id: int) -> HttpResponse:
+    """One bubble, as the thread shows it. For a reaction, edit or deletion: the bubble it changes."""
+    message = display.message_for_display(user=request.user, message_id=message_id)
+    if message is None:
+        raise Http404(_("No such message."))
+    return render(
+        request,
+        "inbox/_bubble.html",
+        {"message": message, "can_reply": access.can_reply(request.user, message.conversation)},
+    )
+
+
+@signed_in
+@require_GET
+def composer(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation_or_404(request, conversation_id)
+    return render(
+        request,
+        "inbox/_composer.html",
+        {
+            "conversation": conversation,
+            "composer": display.composer_state(user=request.user, conversation=conversation),
+        },
+    )
+
+
+# Actions
+
+
+def _refusal(request: HttpRequest, conversation: Conversation, refused: SendRefused, status: int) -> JsonResponse:
+    """A refused send, for the composer to show where the person tried (never a silent failure). When only a
+    template may go out now, the answer carries the composer in its closed state to swap in."""
+    body = {"code": refused.code, "detail": str(refused.detail)}
+    if refused.requires_template or refused.code == "window_closed":
+        body["composer"] = render_to_string(
+            "inbox/_composer.html",
+            {
+                "conversation": conversation,
+                "composer": display.composer_state(user=request.user, conversation=conversation),
+            },
+            request=request,
+        )
+    return JsonResponse(body, status=status)
+
+
+def _bubbles(request: HttpRequest, messages: list[Message], conversation: Conversation) -> HttpResponse:
+    display.dress(messages, conversation=conversation)
+    html = "".join(
+        render_to_string("inbox/_bubble.html", {"message": m, "can_reply": True}, request=request) for m in messages
+    )
+    return HttpResponse(html, status=201)
+
+
+@signed_in
+@require_POST
+def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The composer: text, or one attachment with an optional caption, optionally replying to a message.
+    The outbound service checks the file (type, size, content) and WhatsApp's rules; a refusal answers 4xx
+    with its code and sentence."""
+    conversation = _conversation_or_404(request, conversation_id)
+    if not access.can_reply(request.user, conversation):
+        return _refusal(request, conversation, SendRefused("permission_denied", _("Managers cannot reply.")), 403)
+    body = request.POST.get("body", "").strip()
+    upload = request.FILES.get("attachment")
+    if not body and upload is None:
+        return _refusal(request, conversation, SendRefused("empty", _("Write a message or attach a file first.")), 400)
+    reply_to = None
+    if request.POST.get("reply_to", "").isdigit():
+        reply_to = Message.objects.filter(conversation=conversation, pk=int(request.POST["reply_to"])).first()
+    sent: list[Message] = []
+    try:
+        if upload is None:
+            sent.append(
+                send_service(
+                    conversation=conversation,
+                    author=request.user,
+                    kind="text",
+                    payload={"body": body},
+                    reply_to=reply_to,
+                )
+            )
+        else:
+            media = media_store(conversation=conversation, author=request.user, upload=upload)
+            # WhatsApp shows no caption under audio or stickers: the text then goes as its own message.
+            captioned = media.kind in ("image", "video", "document")
+            payload = {"media_file_id": media.pk, **({"caption": body} if body and captioned else {})}
+            sent.append(
+                send_service(
+                    conversation=conversation, author=request.user, kind="media", payload=payload, reply_to=reply_to
+                )
+            )
+            if body and not captioned:
+                sent.append(
+                    send_service(conversation=conversation, author=request.user, kind="text", payload={"body": body})
+                )
+    except SendRefused as refused:
+        if sent:
+            return _bubbles(request, sent, conversation)
+        status = 413 if refused.code == "media_too_large" else 409
+        return _refusal(request, conversation, refused, status)
+    return _bubbles(request, sent, conversation)
+
+
+@signed_in
+@require_POST
+def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = display.message_for_display(user=request.user, message_id=message_id)
+    if message is None:
+        raise Http404(_("No such message."))
+    conversation = message.conversation
+    if not access.can_reply(request.user, conversation):
+        return _refusal(request, conversation, SendRefused("permission_denied", _("Managers cannot reply.")), 403)
+    try:
+        retried = retry_service(message=message, author=request.user)
+    except SendRefused as refused:
+        return _refusal(request, conversation, refused, 409)
+    response = _bubbles(request, [retried], conversation)
+    response.status_code = 200
+    return response
+
+
+@signed_in
+@require_POST
+def conversation_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The open thread got a new message while the person was looking at it."""
+    conversation = _conversation_or_404(request, conversation_id)
+    _mark_read(request.user, conversation, can_reply=access.can_reply(request.user, conversation))
+    return HttpResponse(status=204)
