@@ -38,4 +38,7 @@ class Command(BaseCommand):
                 "",
             ]
         self.stdout.write("\n".join(lines))
+        if getattr(settings, "SIMULATOR_ENABLED", False) and not settings.SIMULATOR_WEBHOOK_URL:
+            # The simulator signs its webhooks and posts them to this very server, as Meta would.
+            settings.SIMULATOR_WEBHOOK_URL = f"{url}webhooks/whatsapp"
         CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", "config.asgi:application"])
