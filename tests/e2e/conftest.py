@@ -1,6 +1,8 @@
-"""Browser tests: the real server (Daphne, embedded mode, the built-in simulator) in a subprocess on a free
-port, driven by Playwright's sync API with Debian's Chromium. Run them in their own pytest invocation
-(`pytest -m e2e tests/e2e`): Playwright's event loop must not share a session with pytest-asyncio tests.
+"""Browser tests: the real server (Daphne, embedded mode, the built-in simulator; or, when DATABASE_URL
+names PostgreSQL and REDIS_URL is set, as in .ci/run, PostgreSQL + Redis + a Celery worker) in a
+subprocess on a free port, driven by Playwright's sync API with Debian's Chromium. Run them in their own
+pytest invocation (`pytest -m e2e tests/e2e`): Playwright's event loop must not share a session with
+pytest-asyncio tests.
 """
 
 import os
@@ -11,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -73,38 +76,109 @@ def server(tmp_path_factory) -> Iterator[Server]:
         PORT=str(port),
         DEBUG="false",
     )
+    if _real_services_requested():
+        # CI (.ci/run): the same loop on PostgreSQL + Redis, with a real Celery worker doing the work.
+        env.update(
+            DATABASE_URL=_fresh_postgres_database(os.environ["DATABASE_URL"], "switchboard_e2e"),
+            REDIS_URL=os.environ["REDIS_URL"],
+            TASK_RUNNER="worker",
+            SIMULATOR_ENABLED="true",
+        )
+        _flush_redis(os.environ["REDIS_URL"])
     python = sys.executable
     for command in (["migrate", "--no-input", "-v", "0"], ["seed_demo"]):
         subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     log = var_dir / "server.log"
+    processes = []
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+        processes.append(
+            subprocess.Popen(
+                [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         )
+        if env.get("TASK_RUNNER") == "worker":
+            processes.append(
+                subprocess.Popen(
+                    [
+                        python,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "config",
+                        "worker",
+                        "-Q",
+                        "inbound,outbound,default,bulk",
+                        "--concurrency",
+                        "2",
+                        "-l",
+                        "warning",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
+            if any(process.poll() is not None for process in processes) or time.monotonic() > deadline:
                 pytest.fail(f"The server did not start:\n{log.read_text()[-4000:]}")
             time.sleep(0.2)
+        if env.get("TASK_RUNNER") == "worker":
+            _wait_for_worker(env["REDIS_URL"], processes[-1], log)
         yield Server(base_url, port, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def _real_services_requested() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgres") and bool(os.environ.get("REDIS_URL"))
+
+
+def _fresh_postgres_database(url: str, name: str) -> str:
+    """Drop and create `name` on the server of `url`; return the URL of the new database."""
+    import psycopg
+
+    parts = urlsplit(url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def _wait_for_worker(broker_url: str, worker: subprocess.Popen, log: Path) -> None:
+    from celery import Celery
+
+    app = Celery(broker=broker_url)
+    deadline = time.monotonic() + 30
+    while not app.control.ping(timeout=1):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"The Celery worker did not start:\n{log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="module")
