@@ -82,6 +82,28 @@ class ConversationStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
+class Priority(models.TextChoices):
+    NONE = "none", _("None")
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Label(models.Model):
+    """A tag on conversations ("billing", "vip"), chosen from a shared list admins keep."""
+
+    name = models.CharField(max_length=64, unique=True)
+    color = models.CharField(max_length=7, default="#5b6470")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Conversation(models.Model):
     """The thread between one contact and one channel. The row carries what the conversation list shows,
     so the list never joins or counts messages."""
@@ -98,6 +120,23 @@ class Conversation(models.Model):
     service_window_closes_at = models.DateTimeField(null=True, blank=True)
     # Keyset pagination key for "newest activity first": the activity time, then id to break ties.
     activity_at = models.DateTimeField(default=timezone.now)
+    # Teamwork: who answers it, which team's queue it sits in, and how urgent it is.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # Waiting for an agent since (the queue is served oldest first); null when assigned or not queued.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NONE)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    labels = models.ManyToManyField(Label, related_name="conversations", blank=True)
 
     class Meta:
         constraints = [
@@ -120,6 +159,8 @@ class Conversation(models.Model):
 class Direction(models.TextChoices):
     INBOUND = "inbound", _("Inbound")
     OUTBOUND = "outbound", _("Outbound")
+    # Never sent to the customer: private notes and activity lines (assigned, resolved, labelled...).
+    INTERNAL = "internal", _("Internal")
 
 
 class MessageType(models.TextChoices):
@@ -141,6 +182,8 @@ class MessageType(models.TextChoices):
     REVOKE = "revoke", _("Deletion")
     TEMPLATE = "template", _("Template")
     UNSUPPORTED = "unsupported", _("Unsupported")
+    NOTE = "note", _("Private note")
+    ACTIVITY = "activity", _("Activity")
 
 
 class MessageStatus(models.TextChoices):
@@ -357,3 +400,73 @@ class MediaFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk}"
+
+
+class CannedResponse(models.Model):
+    """A saved reply an agent inserts with `/shortcut`. Personal when it has an owner, shared otherwise.
+    The text may use contact variables such as {{contact.name}}."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="canned_responses"
+    )
+    shortcut = models.SlugField(max_length=64)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["shortcut"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "shortcut"], name="canned_response_unique_shortcut_per_owner"),
+            models.UniqueConstraint(
+                fields=["shortcut"], condition=Q(owner__isnull=True), name="canned_response_unique_shared_shortcut"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
+
+
+class NotificationKind(models.TextChoices):
+    MENTION = "mention", _("Mentioned you")
+    ASSIGNED = "assigned", _("Assigned to you")
+    NEW_MESSAGE = "new_message", _("New message")
+    TRANSFER = "transfer", _("Transferred to you")
+    ESCALATION = "escalation", _("Escalation")
+
+
+class Notification(models.Model):
+    """Something a person should look at: a mention, an assignment, a new message in their conversation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+
+class SavedView(models.Model):
+    """A person's named filter of the conversation list (status, channel, team, label, assignee, window)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    filters = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name
