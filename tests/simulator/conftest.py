@@ -11,9 +11,16 @@ import yaml
 
 from tests.factories import ChannelFactory
 
-OPENAPI_FILE = Path("/work/shared/meta-openapi/business-messaging-api_v23.0.yaml")
+# shared/ sits beside the checkout (as in CI's clone).
+OPENAPI_FILE = Path(__file__).resolve().parents[3] / "shared" / "meta-openapi" / "business-messaging-api_v23.0.yaml"
 TOKEN = "test-access-token"
 GRAPH_BASE = "http://testserver/simulator/graph/v23.0"
+
+
+@pytest.fixture(autouse=True)
+def _simulator_on(settings):
+    # Production settings (REDIS_URL set, as in CI's real-service run) switch the simulator off by default.
+    settings.SIMULATOR_ENABLED = True
 
 
 @cache

@@ -15,7 +15,7 @@ import yaml
 
 from inbox.providers.whatsapp_cloud import payloads
 
-OPENAPI = Path("/work/shared/meta-openapi/business-messaging-api_v23.0.yaml")
+OPENAPI = Path(__file__).resolve().parents[4] / "shared" / "meta-openapi" / "business-messaging-api_v23.0.yaml"
 TO = "16505551234"
 ENVELOPE = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": TO}
 pytestmark = pytest.mark.skipif(not OPENAPI.exists(), reason="Meta's OpenAPI file is not beside the project")
