@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-e2e lint format worker beat migrate seed install install-dev clean
+.PHONY: run test test-e2e lint format worker beat migrate seed install install-dev clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Switchboard needs Python 3.10 or newer"'
@@ -46,6 +46,13 @@ lint: install-dev
 format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## Benchmarks (bench/): ingest, webhook-to-screen latency and outbound send rate, embedded mode and, when
+## PostgreSQL and Redis answer on 127.0.0.1, services mode. JSON in bench/results/, a Markdown table on stdout.
+## BENCH_PROFILE=full runs every script's own defaults (longer).
+BENCH_PROFILE ?= quick
+bench: install-dev
+	$(PY) bench/run_all.py --profile $(BENCH_PROFILE)
 
 ## Production pieces (with REDIS_URL and DATABASE_URL set).
 worker: install

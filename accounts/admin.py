@@ -7,4 +7,5 @@ from accounts.models import User
 class UserAdmin(admin.ModelAdmin):
     list_display = ["email", "name", "role", "is_active"]
     search_fields = ["email", "name"]
-    exclude = ["password"]
+    # Secrets never show in a form: the password hash and the two-factor secret.
+    exclude = ["password", "otp_secret"]

@@ -11,13 +11,8 @@ and zero duplicated messages.
 
 import argparse
 import json
-import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,10 +22,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import BenchServer  # noqa: E402
 from inbox.demo import SANDBOX_APP_SECRET, SANDBOX_PHONE_NUMBER_ID  # noqa: E402
 from inbox.providers.whatsapp_cloud.signature import sign  # noqa: E402
-
-PG_URL = "postgres://postgres@127.0.0.1:5432/switchboard_bench"
 
 
 def delivery(index: int) -> bytes:
@@ -55,85 +49,19 @@ def delivery(index: int) -> bytes:
     return json.dumps(envelope).encode()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def prepare_env(mode: str, var_dir: Path) -> dict[str, str]:
-    env = {**os.environ, "SWITCHBOARD_VAR_DIR": str(var_dir), "SECRET_KEY": "bench-secret-key", "LOG_LEVEL": "WARNING"}
-    env.pop("TASK_RUNNER", None)
-    if mode == "services":
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "switchboard_bench"], check=True)
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "switchboard_bench"], check=True)
-        subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, capture_output=True)
-        env.update(DATABASE_URL=PG_URL, REDIS_URL="redis://127.0.0.1:6379/13")
-    else:
-        env.pop("DATABASE_URL", None)
-        env.pop("REDIS_URL", None)
-    return env
-
-
-def count_processed(env: dict[str, str]) -> tuple[int, int]:
+def count_processed(server: BenchServer) -> tuple[int, int]:
     """(processed deliveries, stored messages), read straight from the database."""
-    script = (
-        "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings');django.setup();"
-        "from inbox.models import WebhookEvent,Message;"
+    out = server.django(
+        "from inbox.models import WebhookEvent,Message\n"
         "print(WebhookEvent.objects.filter(state='processed').count(), Message.objects.count())"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"Could not count processed deliveries:\n{out.stderr[-2000:]}")
-    processed, messages = out.stdout.split()
+    processed, messages = out.split()
     return int(processed), int(messages)
 
 
 def run(mode: str, deliveries: int, concurrency: int) -> dict:
-    var_dir = Path(tempfile.mkdtemp(prefix=f"bench-{mode}-"))
-    env = prepare_env(mode, var_dir)
-    port = free_port()
-    env["PORT"] = str(port)
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    processes = [
-        subprocess.Popen(
-            [python, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stderr=subprocess.DEVNULL,
-        )
-    ]
-    if mode == "services":
-        processes.append(
-            subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "-Q",
-                    "inbound,outbound,default,bulk",
-                    "--concurrency",
-                    "2",
-                    "-l",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with BenchServer(mode, name="ingest") as server:
+        base = server.base
         bodies = [delivery(i) for i in range(deliveries)]
         replays = bodies[: deliveries // 10]
         signed = [(body, sign(SANDBOX_APP_SECRET, body)) for body in [*bodies, *replays]]
@@ -159,7 +87,7 @@ def run(mode: str, deliveries: int, concurrency: int) -> dict:
         ack_seconds = time.perf_counter() - started
         total = len(signed)
         while True:
-            processed, messages = count_processed(env)
+            processed, messages = count_processed(server)
             if processed >= total or time.perf_counter() - started > 600:
                 break
             time.sleep(0.5)
@@ -179,15 +107,6 @@ def run(mode: str, deliveries: int, concurrency: int) -> dict:
             "duplicated": messages - deliveries if messages > deliveries else 0,
             "concurrency": concurrency,
         }
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def main() -> None:

@@ -134,6 +134,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Short-lived shared state (sockets' last sign of life for presence, rate-limit counters) must be seen by
+# every process in production: Redis there, the process's memory in the embedded mode.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # The built-in WhatsApp Cloud API simulator (simulator/): on in the embedded mode, opt-in in production.
 SIMULATOR_ENABLED = env.bool("SIMULATOR_ENABLED", default=not REDIS_URL)
@@ -167,6 +171,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.requeue_stale_outbox",
         "schedule": timedelta(minutes=1),
     },
+    "wake-snoozed-conversations": {
+        "task": "inbox.tasks.wake_snoozed_conversations",
+        "schedule": timedelta(minutes=1),
+    },
+    "expire-presence": {
+        "task": "inbox.tasks.expire_presence",
+        "schedule": timedelta(minutes=1),
+    },
 }
 # A stored delivery still unprocessed after this long is handed to a worker again.
 WEBHOOK_REQUEUE_AFTER = timedelta(seconds=env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=60))
@@ -184,7 +196,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "inbox.api.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    # Login tries (web and API alike) are counted by accounts.ratelimit: 10 failures in 15 minutes.
     # How many reverse proxies stand in front of Daphne; client addresses for throttling depend on it.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
@@ -197,6 +209,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields named alike ("status", "kind") with different choices get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "inbox.models.ConversationStatus.choices",
+        "ChannelKindEnum": "inbox.models.ChannelKind.choices",
+    },
 }
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="switchboard-demo")

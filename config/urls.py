@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -8,12 +7,13 @@ from inbox.views import health, pages, webhooks
 urlpatterns = [
     path("", pages.home, name="home"),
     path("", include("inbox.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("webhooks/whatsapp", webhooks.whatsapp_webhook, name="whatsapp-webhook"),
     path("api/v1/", include("inbox.api.urls")),
+    path("api/v1/", include("accounts.api_urls")),
+    path("settings/", include("accounts.settings_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),

@@ -1,45 +1,214 @@
 """Who may see and do what: one function per resource, used by every path (pages, API, the socket and
 each event it forwards, search, exports, media). Nothing else decides access.
 
-Until teams arrive (issue 4), every active person sees every channel; managers only read.
+The rules (issue 4):
+- Admins see and do everything. Managers see everything and change nothing (they watch quality).
+- Agents see the conversations of the channels their teams work. A conversation handed to a team
+  (`Conversation.team`) is seen only by that team's members; one with no team by every team working its
+  channel. A new channel is worked by no team until an admin says so, so agents see nothing of it.
+- Whatever is out of someone's sight answers exactly as if it did not exist (404), so ids reveal nothing.
+
+Changes to who sees what (team members, team channels, a conversation moved to another team, a role or
+deactivation) are announced with `events.publish_access_changed`; open sockets recompute at once.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from accounts.models import Role, User
-from inbox.models import Channel, Conversation, Message
+from accounts.models import Role, Team, User
+from inbox.models import Channel, Conversation, LiveEvent, Message
+
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def sees_everything(user: User) -> bool:
+    """Admins and managers see every channel, team and conversation."""
+    return _active(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def _is_admin(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+# Teams and channels
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    """Every team for admins and managers; an agent's own teams for agents."""
+    if not _active(user):
+        return Team.objects.none()
+    if sees_everything(user):
+        return Team.objects.all()
+    return Team.objects.filter(members=user)
+
+
+def _worked_channel_ids(user: User) -> QuerySet:
+    """The ids of the channels worked by the person's teams, as a subquery."""
+    return Team.channels.through.objects.filter(team__members=user).values("channel_id")
 
 
 def channels_visible_to(user: User) -> QuerySet[Channel]:
-    if not (user.is_authenticated and user.is_active):
+    if not _active(user):
         return Channel.objects.none()
-    return Channel.objects.all()
+    if sees_everything(user):
+        return Channel.objects.all()
+    return Channel.objects.filter(pk__in=_worked_channel_ids(user))
 
 
 def can_view_channel(user: User, channel_id: int) -> bool:
     return channels_visible_to(user).filter(pk=channel_id).exists()
 
 
+# Conversations and messages
+
+
 def conversations_visible_to(user: User) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(channel__in=channels_visible_to(user))
+    if not _active(user):
+        return Conversation.objects.none()
+    if sees_everything(user):
+        return Conversation.objects.all()
+    return Conversation.objects.filter(
+        Q(team__isnull=True) | Q(team__in=Team.objects.filter(members=user).values("pk")),
+        channel__in=_worked_channel_ids(user),
+    )
 
 
 def can_view_conversation(user: User, conversation: Conversation) -> bool:
-    return can_view_channel(user, conversation.channel_id)
+    """Judged on the object as given (its channel and team), so a caller may ask before saving a change."""
+    if not _active(user):
+        return False
+    if sees_everything(user):
+        return True
+    teams = Team.objects.filter(members=user)
+    if conversation.team_id is not None and not teams.filter(pk=conversation.team_id).exists():
+        return False
+    return teams.filter(channels=conversation.channel_id).exists()
+
+
+def can_view_event(user: User, *, channel_id: int, conversation_id: int | None) -> bool:
+    """Whether a live event may be forwarded to this person's socket: events about a conversation follow the
+    conversation's visibility, the others (channel health ...) the channel's."""
+    if sees_everything(user):
+        return True
+    if conversation_id is None:
+        return can_view_channel(user, channel_id)
+    return conversations_visible_to(user).filter(pk=conversation_id, channel_id=channel_id).exists()
+
+
+def live_events_visible_to(user: User) -> QuerySet[LiveEvent]:
+    """Stored live events a reconnecting socket may replay: the same rule as `can_view_event`."""
+    if not _active(user):
+        return LiveEvent.objects.none()
+    if sees_everything(user):
+        return LiveEvent.objects.all()
+    return LiveEvent.objects.filter(
+        Q(conversation_id__isnull=True, channel_id__in=_worked_channel_ids(user))
+        | Q(conversation_id__in=conversations_visible_to(user).values("pk"))
+    )
+
+
+def messages_visible_to(user: User) -> QuerySet[Message]:
+    if not _active(user):
+        return Message.objects.none()
+    if sees_everything(user):
+        return Message.objects.all()
+    return Message.objects.filter(conversation__in=conversations_visible_to(user).values("pk"))
+
+
+def can_view_message(user: User, message: Message) -> bool:
+    if sees_everything(user):
+        return True
+    return conversations_visible_to(user).filter(pk=message.conversation_id).exists()
 
 
 def can_reply(user: User, conversation: Conversation) -> bool:
     """Agents and admins answer customers; managers watch and never write."""
-    return user.role in (Role.AGENT, Role.ADMIN) and can_view_conversation(user, conversation)
+    return _active(user) and user.role in (Role.AGENT, Role.ADMIN) and can_view_conversation(user, conversation)
 
 
-def can_view_message(user: User, message: Message) -> bool:
-    return can_view_channel(user, message.channel_id)
+def can_work_conversation(user: User, conversation: Conversation) -> bool:
+    """May change the conversation itself (assign, move, resolve, snooze, label, note): whoever may reply."""
+    return can_reply(user, conversation)
+
+
+def can_be_assigned(person: User, conversation: Conversation) -> bool:
+    """Whether `person` may hold the conversation: an active agent or admin who can see it."""
+    return _active(person) and person.role in (Role.AGENT, Role.ADMIN) and can_view_conversation(person, conversation)
+
+
+def can_assign(user: User, conversation: Conversation, assignee: User | None) -> bool:
+    """`user` may give the conversation to `assignee` (None: unassign). An agent may take it, hand it to a
+    teammate who sees it, or let it go; nobody can be given a conversation they could not open."""
+    if not can_work_conversation(user, conversation):
+        return False
+    return assignee is None or can_be_assigned(assignee, conversation)
+
+
+def can_transfer(user: User, conversation: Conversation, team: Team | None) -> bool:
+    """`user` may move the conversation to `team` (None: back to every team working the channel). The team
+    must work the conversation's channel, or its members could never see it."""
+    if not can_work_conversation(user, conversation):
+        return False
+    return team is None or team.channels.filter(pk=conversation.channel_id).exists()
+
+
+# Administration
 
 
 def can_manage_channels(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.role == Role.ADMIN
+    return _is_admin(user)
 
 
 def can_view_webhook_events(user: User) -> bool:
     return can_manage_channels(user)
+
+
+def can_manage_users(user: User) -> bool:
+    """Invite, deactivate, change roles and capacity: admins only."""
+    return _is_admin(user)
+
+
+def can_view_users(user: User) -> bool:
+    """The people list: admins, and managers who read it for their dashboards."""
+    return sees_everything(user)
+
+
+def can_manage_teams(user: User) -> bool:
+    return _is_admin(user)
+
+
+def can_view_audit_log(user: User) -> bool:
+    return _is_admin(user)
+
+
+# Working together
+
+
+def people_who_can_view(conversation: Conversation) -> QuerySet[User]:
+    """Everyone active who may see the conversation (mention autocomplete and notifications), by the same
+    rule as `can_view_conversation`, in one query."""
+    memberships = Team.members.through.objects
+    member = Q(pk__in=memberships.filter(team__channels=conversation.channel_id).values("user_id"))
+    if conversation.team_id is not None:
+        member &= Q(pk__in=memberships.filter(team_id=conversation.team_id).values("user_id"))
+    return User.objects.filter(Q(role__in=(Role.ADMIN, Role.MANAGER)) | member, is_active=True)
+
+
+def can_manage_labels(user: User) -> bool:
+    """The shared list of labels: admins keep it; agents only apply labels (`can_work_conversation`)."""
+    return _is_admin(user)
+
+
+def people_assignable_to(conversation: Conversation) -> QuerySet[User]:
+    """Everyone `can_be_assigned` accepts for this conversation, for the assignee picker: active agents of
+    the teams that see it, and admins."""
+    teams = Team.objects.filter(channels=conversation.channel_id)
+    if conversation.team_id is not None:
+        teams = teams.filter(pk=conversation.team_id)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(role=Role.ADMIN) | Q(role=Role.AGENT, teams__in=teams.values("pk")))
+        .distinct()
+        .order_by("name", "email")
+    )

@@ -9,8 +9,14 @@ Protocol (JSON text frames):
 - server → client: a live event, shaped by `events.as_message` (`seq`, `type`, `channel_id`,
   `conversation_id`, `data`); `{"type": "resync", "seq": <latest>}` when replay cannot cover the gap (the
   page reloads its panes and continues from `seq`); `{"type": "pong"}`.
+- server → client: `{"type": "access.changed"}` when what the person may see changed (the page reloads its
+  panes); the socket has already re-joined the channel groups it may follow and dropped its access cache.
 - client → server: `{"type": "resume", "after": <seq>}` replays every stored event after `seq` that the
   person may see, in order; `{"type": "ping"}` keeps the socket warm and refreshes which channels it follows.
+- Per person (`events.user_group`): `{"type": "notification.created", "data": {...}}`, no `seq` (not stored).
+- Presence (`inbox.presence`): client → server `{"type": "viewing" | "typing" | "left", "conversation_id"}`;
+  server → client `{"type": "presence", "state": "viewing" | "typing" | "left", "conversation_id", "user_id",
+  "name"}` to the others viewing that conversation, never stored and only after an access check.
 
 Close code 4401: not (or no longer) signed in: the session ended, the password changed or the account was
 deactivated. The page sends the person to the login page instead of reconnecting.
@@ -23,8 +29,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import HASH_SESSION_KEY
 
 from accounts.models import User
-from inbox import access, events
-from inbox.models import LiveEvent
+from inbox import access, events, viewers
+from inbox.models import Conversation, LiveEvent
+from inbox.services import workflow
 
 CLOSE_UNAUTHENTICATED = 4401
 
@@ -48,17 +55,28 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.session_key: str | None = self.scope["session"].session_key
         self.session_hash: str = await database_sync_to_async(self._session_hash)()
         self.groups_joined: set[str] = set()
-        self.access_cache: dict[int, tuple[bool, float]] = {}
+        self.access_cache: dict[tuple[int, int | None], tuple[bool, float]] = {}
         # Live events with a sequence at or below this were already sent by a replay.
         self.replayed_up_to = 0
         # Subscribe before the handshake completes: an event committed after the page sees the socket open
         # arrives live, and anything earlier is in the store for the page's `resume`.
         await self._follow_visible_channels()
+        await self.channel_layer.group_add(events.user_group(self.user_id), self.channel_name)
+        # Presence: a person whose sockets all stay quiet for a while goes offline (`workflow`).
+        await database_sync_to_async(workflow.socket_seen)(user_id=self.user_id)
+        self.user_name: str = user.name or user.email
+        self.viewing: int | None = None
+        self.typing_sent_at = 0.0
+        self.conversation_access: dict[int, tuple[bool, float]] = {}
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if hasattr(self, "user_id"):
+            await self.channel_layer.group_discard(events.user_group(self.user_id), self.channel_name)
+            await database_sync_to_async(workflow.socket_seen)(user_id=self.user_id)
+            await self._stop_viewing()
 
     @classmethod
     async def decode_json(cls, text_data: str):
@@ -78,20 +96,126 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 await self._resume(after)
         elif kind == "ping" and await self._still_signed_in():
             await self._follow_visible_channels()
+            await database_sync_to_async(workflow.socket_seen)(user_id=self.user_id)
             await self.send_json({"type": "pong"})
+        elif kind in ("viewing", "typing", "left"):
+            conversation_id = content.get("conversation_id")
+            if isinstance(conversation_id, int) and not isinstance(conversation_id, bool):
+                await self._presence(kind, conversation_id)
 
     async def live_event(self, message: dict) -> None:
         """A group message from `events.publish`: forward it only if this person may still see it."""
         event = message["event"]
         if event["seq"] <= self.replayed_up_to:
             return
-        if await self._may_see(event["channel_id"]):
+        if await self._may_see(event["channel_id"], event["conversation_id"]):
             await self.send_json(event)
+
+    async def access_changed(self, message: dict) -> None:
+        """From `events.publish_access_changed`: what this person may see changed (a team's members or
+        channels, a conversation moved to another team, their role). Drop every cached answer, follow the
+        channel groups they may see now, and have the page reload its panes."""
+        self.access_cache.clear()
+        getattr(self, "conversation_access", {}).clear()
+        if not await self._still_signed_in():
+            return
+        await self._follow_visible_channels()
+        viewing = getattr(self, "viewing", None)
+        if viewing is not None and not await self._may_view_conversation(viewing, fresh=True):
+            await self._stop_viewing(announce=False)
+        await self.send_json({"type": "access.changed"})
+
+    async def session_revoked(self, message: dict) -> None:
+        """From `events.publish_sessions_revoked`: the password changed, so this session no longer stands."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def user_event(self, message: dict) -> None:
+        """A group message from `events.publish_to_user`: this person's own notification."""
+        await self.send_json(message["event"])
+
+    async def presence_event(self, message: dict) -> None:
+        """Someone else's presence in the conversation this tab views (never echoed to the sender's tabs)."""
+        if message["user_id"] == self.user_id or message["conversation_id"] != self.viewing:
+            return
+        if not await self._may_view_conversation(self.viewing):
+            await self._stop_viewing(announce=False)
+            return
+        await self.send_json(
+            {key: message[key] for key in ("state", "conversation_id", "user_id", "name")} | {"type": "presence"}
+        )
+        if message.get("hello"):
+            # A newcomer asks who is here: answer with our own "viewing" (no hello, so it does not echo).
+            await self._announce("viewing", self.viewing)
+
+    # Presence
+
+    async def _presence(self, kind: str, conversation_id: int) -> None:
+        if kind == "left":
+            if self.viewing == conversation_id:
+                await self._stop_viewing()
+            return
+        if kind == "viewing":
+            if self.viewing != conversation_id:
+                await self._stop_viewing()
+            if not await self._may_view_conversation(conversation_id, fresh=True):
+                return
+            self.viewing = conversation_id
+            await self.channel_layer.group_add(events.conversation_group(conversation_id), self.channel_name)
+            await self._announce("viewing", conversation_id, hello=True)
+            return
+        # Typing: only in the conversation this tab views, and throttled.
+        now = time.monotonic()
+        if self.viewing != conversation_id or now - self.typing_sent_at < viewers.TYPING_THROTTLE_SECONDS:
+            return
+        if not await self._may_view_conversation(conversation_id):
+            await self._stop_viewing(announce=False)
+            return
+        self.typing_sent_at = now
+        await database_sync_to_async(viewers.typing_record)(conversation_id=conversation_id, user_id=self.user_id)
+        await self._announce("typing", conversation_id)
+
+    async def _announce(self, state: str, conversation_id: int, *, hello: bool = False) -> None:
+        await self.channel_layer.group_send(
+            events.conversation_group(conversation_id),
+            {
+                "type": "presence.event",
+                "state": state,
+                "conversation_id": conversation_id,
+                "user_id": self.user_id,
+                "name": self.user_name,
+                "hello": hello,
+            },
+        )
+
+    async def _stop_viewing(self, *, announce: bool = True) -> None:
+        conversation_id = getattr(self, "viewing", None)
+        if conversation_id is None:
+            return
+        self.viewing = None
+        await self.channel_layer.group_discard(events.conversation_group(conversation_id), self.channel_name)
+        await database_sync_to_async(viewers.typing_clear)(conversation_id=conversation_id, user_id=self.user_id)
+        if announce:
+            await self._announce("left", conversation_id)
+
+    async def _may_view_conversation(self, conversation_id: int, *, fresh: bool = False) -> bool:
+        cached = self.conversation_access.get(conversation_id)
+        now = time.monotonic()
+        if not fresh and cached is not None and now - cached[1] < self.ACCESS_CACHE_SECONDS:
+            return cached[0]
+        allowed = await database_sync_to_async(self._can_view_conversation)(conversation_id)
+        self.conversation_access[conversation_id] = (allowed, now)
+        return allowed
+
+    def _can_view_conversation(self, conversation_id: int) -> bool:
+        user = self._current_user()
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        return user is not None and conversation is not None and access.can_view_conversation(user, conversation)
 
     # Access
 
-    async def _may_see(self, channel_id: int) -> bool:
-        cached = self.access_cache.get(channel_id)
+    async def _may_see(self, channel_id: int, conversation_id: int | None) -> bool:
+        key = (channel_id, conversation_id)
+        cached = self.access_cache.get(key)
         now = time.monotonic()
         if cached is not None and now - cached[1] < self.ACCESS_CACHE_SECONDS:
             return cached[0]
@@ -99,8 +223,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return False
-        allowed = await database_sync_to_async(access.can_view_channel)(user, channel_id)
-        self.access_cache[channel_id] = (allowed, now)
+        allowed = await database_sync_to_async(access.can_view_event)(
+            user, channel_id=channel_id, conversation_id=conversation_id
+        )
+        self.access_cache[key] = (allowed, now)
         return allowed
 
     async def _still_signed_in(self) -> bool:
@@ -156,13 +282,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.replayed_up_to = max(self.replayed_up_to, backlog[-1].pk)
 
     def _backlog(self, after: int) -> tuple[list[LiveEvent] | None, int]:
-        """The stored events after `after` on channels the person may see, oldest first; None (with the
+        """The stored events after `after` that the person may see, oldest first; None (with the
         latest sequence) when there are more than RESUME_LIMIT of them."""
         user = User.objects.get(pk=self.user_id)
-        visible = access.channels_visible_to(user).values("pk")
-        rows = list(
-            LiveEvent.objects.filter(pk__gt=after, channel_id__in=visible).order_by("pk")[: self.RESUME_LIMIT + 1]
-        )
+        rows = list(access.live_events_visible_to(user).filter(pk__gt=after).order_by("pk")[: self.RESUME_LIMIT + 1])
         if len(rows) > self.RESUME_LIMIT:
             latest = LiveEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or after
             return None, latest

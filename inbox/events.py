@@ -25,6 +25,60 @@ def channel_group(channel_id: int) -> str:
     return f"channel.{channel_id}"
 
 
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def conversation_group(conversation_id: int) -> str:
+    """The group of the sockets viewing one conversation (joined only after an access check): ephemeral
+    presence ("Sam is viewing", "Sam is typing…") travels here and is never stored."""
+    return f"conversation.{conversation_id}"
+
+
+def publish_to_user(*, user_id: int, type: str, data: dict) -> None:
+    """Push `type` to one person's open tabs once the transaction commits. Not stored as a LiveEvent: the
+    row it announces (a notification) is the record, and a page that reconnects reloads it."""
+    transaction.on_commit(partial(_send_to_user, user_id, type, data))
+
+
+def _send_to_user(user_id: int, type: str, data: dict) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            user_group(user_id), {"type": "user.event", "event": {"type": type, "data": data}}
+        )
+    except Exception:
+        logger.exception("Could not push %s to user %s", type, user_id)
+
+
+def publish_access_changed(*, user_ids) -> None:
+    """Tell these people's open sockets that what they may see changed (team members or channels, a
+    conversation moved to another team, a role, a deactivation): once the transaction commits, each socket
+    drops its access cache, re-joins the channel groups it may follow now and has the page reload."""
+    transaction.on_commit(partial(_send_access_changed, sorted(set(user_ids))))
+
+
+def _send_access_changed(user_ids: list[int]) -> None:
+    send = async_to_sync(get_channel_layer().group_send)
+    for user_id in user_ids:
+        try:
+            send(user_group(user_id), {"type": "access.changed"})
+        except Exception:
+            logger.exception("Could not tell user %s that their access changed", user_id)
+
+
+def publish_sessions_revoked(*, user_id: int) -> None:
+    """Close this person's open sockets once the transaction commits (their password changed): each closes
+    with 4401 at once instead of at its next event, and the page sends them to the login page."""
+    transaction.on_commit(partial(_send_sessions_revoked, user_id))
+
+
+def _send_sessions_revoked(user_id: int) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "session.revoked"})
+    except Exception:
+        logger.exception("Could not close the sockets of user %s", user_id)
+
+
 def publish(*, channel_id: int, conversation_id: int | None, type: str, data: dict) -> None:
     """Push `type` with a small snapshot `data` to the channel's viewers once the transaction commits."""
     transaction.on_commit(partial(_store_and_send, channel_id, conversation_id, type, data))
@@ -58,6 +112,11 @@ def publish_conversation(conversation_id: int) -> None:
             "unread_count",
             "last_inbound_at",
             "service_window_closes_at",
+            # Workflow (issue 4): who holds it, in which team's queue, how urgent, snoozed until when.
+            "assignee_id",
+            "team_id",
+            "priority",
+            "snoozed_until",
         )
         .get()
     )

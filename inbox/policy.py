@@ -131,3 +131,41 @@ def retry_delay(attempt: int, *, rng: Random) -> float:
         raise ValueError("The first retry is attempt 1.")
     step = RETRY_MAX_SECONDS if attempt >= 5 else min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS**attempt)
     return step / 2 + rng.random() * step / 2
+
+
+# --- Teamwork: who takes the next conversation --------------------------------------------------------------
+# Not a WhatsApp rule but the same kind of decision: pure, over plain values, with a table of cases.
+
+
+ONLINE = "online"
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    """One team member as automatic assignment sees them: present or not, and how full their plate is
+    (`open_conversations` counts their open and pending conversations; snoozed and resolved ones wait on
+    nobody)."""
+
+    user_id: int
+    presence: str
+    open_conversations: int
+    capacity: int
+
+
+def has_room(agent: AgentLoad) -> bool:
+    """Only people at their desk take new work, and never beyond the capacity they set (0 = never)."""
+    return agent.presence == ONLINE and agent.open_conversations < agent.capacity
+
+
+def next_assignee(agents: list[AgentLoad], *, last_assigned_user_id: int | None) -> int | None:
+    """Round robin: the first member with room after the one assigned most recently (members in id order,
+    wrapping around). A pointer to someone who left the team resumes at the next id, so nobody is skipped
+    twice. None when everyone is away, offline or full: the conversation waits in the team's queue."""
+    ordered = sorted(agents, key=lambda agent: agent.user_id)
+    start = 0
+    if last_assigned_user_id is not None:
+        start = next((i for i, agent in enumerate(ordered) if agent.user_id > last_assigned_user_id), 0)
+    for agent in ordered[start:] + ordered[:start]:
+        if has_room(agent):
+            return agent.user_id
+    return None

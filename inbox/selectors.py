@@ -6,13 +6,14 @@ page costs the same whatever its depth (no OFFSET) and nothing counts the whole 
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.functions import Length
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from inbox import access
 from inbox.models import Channel, Conversation, Message, WebhookEvent
 
@@ -61,20 +62,96 @@ def channel_get(*, user: User, channel_id: int) -> Channel | None:
     return access.channels_visible_to(user).filter(pk=channel_id).first()
 
 
+# The list's "window closing soon" filter: free-form replies end within this long.
+WINDOW_CLOSING_SOON = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    """What the inbox list and the API narrow conversations by. `assignee` is "me", "none" or a user id;
+    `team` is "mine" (the person's teams) or a team id; `statuses` empty means every status."""
+
+    assignee: str | int | None = None
+    team: str | int | None = None
+    statuses: tuple[str, ...] = ()
+    channel_id: int | None = None
+    label_id: int | None = None
+    priority: str | None = None
+    window_closing_soon: bool = False
+
+
+def _my_team_ids(user: User) -> QuerySet:
+    return Team.objects.filter(members=user).values("pk")
+
+
+def conversations_filter(
+    conversations: QuerySet[Conversation],
+    *,
+    user: User,
+    filters: ConversationFilters,
+    now: datetime | None = None,
+    with_assignment: bool = True,
+) -> QuerySet[Conversation]:
+    """Apply `filters` (the assignee and team parts only when `with_assignment`: the tab counts group by them)."""
+    if with_assignment:
+        if filters.assignee == "me":
+            conversations = conversations.filter(assignee=user.pk)
+        elif filters.assignee == "none":
+            conversations = conversations.filter(assignee__isnull=True)
+        elif filters.assignee is not None:
+            conversations = conversations.filter(assignee=filters.assignee)
+        if filters.team == "mine":
+            conversations = conversations.filter(team__in=_my_team_ids(user))
+        elif filters.team is not None:
+            conversations = conversations.filter(team=filters.team)
+    if filters.statuses:
+        conversations = conversations.filter(status__in=filters.statuses)
+    if filters.channel_id is not None:
+        conversations = conversations.filter(channel_id=filters.channel_id)
+    if filters.label_id is not None:
+        conversations = conversations.filter(labels=filters.label_id)
+    if filters.priority:
+        conversations = conversations.filter(priority=filters.priority)
+    if filters.window_closing_soon:
+        now = now or timezone.now()
+        conversations = conversations.filter(
+            service_window_closes_at__gt=now, service_window_closes_at__lte=now + WINDOW_CLOSING_SOON
+        )
+    return conversations
+
+
+def conversation_counts(*, user: User, filters: ConversationFilters) -> dict[str, int]:
+    """How many conversations each tab (mine, unassigned, team, all) holds under the other filters: one
+    grouped COUNT, the only count per request (the list itself is keyset)."""
+    conversations = conversations_filter(
+        access.conversations_visible_to(user), user=user, filters=filters, with_assignment=False
+    )
+    return conversations.aggregate(
+        mine=Count("pk", filter=Q(assignee=user.pk)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        team=Count("pk", filter=Q(team__in=_my_team_ids(user))),
+        all=Count("pk"),
+    )
+
+
 def conversation_page(
     *,
     user: User,
     channel_id: int | None = None,
     status: str | None = None,
+    filters: ConversationFilters | None = None,
     after: PageKey | None = None,
     limit: int = 25,
 ) -> Page[Conversation]:
-    """Conversations with the newest activity first, with their contact (one query per page)."""
-    conversations = access.conversations_visible_to(user).select_related("contact")
+    """Conversations with the newest activity first, with their contact, assignee and labels (two queries
+    per page)."""
+    conversations = access.conversations_visible_to(user).select_related("contact").prefetch_related("labels")
     if channel_id is not None:
         conversations = conversations.filter(channel_id=channel_id)
     if status is not None:
         conversations = conversations.filter(status=status)
+    if filters is not None:
+        conversations = conversations_filter(conversations, user=user, filters=filters)
     return _keyset_page(conversations, time_field="activity_at", newest_first=True, after=after, limit=limit)
 
 
@@ -86,17 +163,13 @@ def message_page(
     *, user: User, conversation: Conversation, after: PageKey | None = None, limit: int = 50
 ) -> Page[Message]:
     """A conversation's messages in the order they happened (Meta's timestamps), oldest first."""
-    messages = Message.objects.filter(conversation=conversation, channel__in=access.channels_visible_to(user))
+    messages = access.messages_visible_to(user).filter(conversation=conversation)
     return _keyset_page(messages, time_field="timestamp", newest_first=False, after=after, limit=limit)
 
 
 def message_get(*, user: User, message_id: int) -> Message | None:
     """One message the person may see, with its conversation."""
-    return (
-        Message.objects.select_related("conversation")
-        .filter(pk=message_id, channel__in=access.channels_visible_to(user))
-        .first()
-    )
+    return access.messages_visible_to(user).select_related("conversation").filter(pk=message_id).first()
 
 
 def _webhook_events_visible_to(user: User) -> QuerySet[WebhookEvent]:

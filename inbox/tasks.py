@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from inbox.services import outbound, webhooks
+from inbox.services import outbound, webhooks, workflow
 
 
 @shared_task(name="inbox.tasks.process_webhook_event")
@@ -29,3 +29,23 @@ def mark_conversation_read(message_id: int, attempt: int = 1) -> None:
 @shared_task(name="inbox.tasks.requeue_stale_outbox")
 def requeue_stale_outbox() -> int:
     return outbound.outbox_requeue_stale()
+
+
+@shared_task(name="inbox.tasks.auto_assign_conversation")
+def auto_assign_conversation(conversation_id: int) -> None:
+    workflow.conversation_auto_assign(conversation_id=conversation_id)
+
+
+@shared_task(name="inbox.tasks.serve_team_queue")
+def serve_team_queue(team_id: int) -> int:
+    return workflow.team_queue_serve(team_id=team_id)
+
+
+@shared_task(name="inbox.tasks.wake_snoozed_conversations")
+def wake_snoozed_conversations() -> int:
+    return workflow.conversations_wake_due()
+
+
+@shared_task(name="inbox.tasks.expire_presence")
+def expire_presence() -> int:
+    return workflow.users_presence_expire()

@@ -3,7 +3,8 @@
 from django.urls import path
 
 from inbox import media
-from inbox.views import inbox
+from inbox.views import inbox, together
+from inbox.views import workflow as workflow_views
 
 app_name = "inbox"
 
@@ -22,4 +23,26 @@ urlpatterns = [
     path("inbox/messages/<int:message_id>/bubble", inbox.message_bubble, name="message-bubble"),
     path("inbox/messages/<int:message_id>/retry", inbox.message_retry, name="message-retry"),
     path("media/<int:message_id>/", media.message_media, name="media"),
+    path("inbox/conversations/<int:conversation_id>/note", together.conversation_note, name="conversation-note"),
+    path(
+        "inbox/conversations/<int:conversation_id>/mentions", together.mention_suggestions, name="mention-suggestions"
+    ),
+    path("inbox/conversations/<int:conversation_id>/canned", together.canned_suggestions, name="canned-suggestions"),
+    path("inbox/notifications/", together.notifications_panel, name="notifications-panel"),
+    path("inbox/unread-counts", together.unread_counts, name="unread-counts"),
+    path("canned/", together.canned_page, name="canned"),
+    path("canned/<int:canned_id>/", together.canned_edit, name="canned-edit"),
+    path("canned/<int:canned_id>/delete", together.canned_delete, name="canned-delete"),
+    path("search", together.search_page, name="search"),
+    # Workflow: the thread header's controls, bulk actions, presence, saved views.
+    path(
+        "inbox/conversations/<int:conversation_id>/workflow",
+        workflow_views.conversation_workflow,
+        name="conversation-workflow",
+    ),
+    path("inbox/conversations/bulk", workflow_views.conversations_bulk, name="conversations-bulk"),
+    path("inbox/presence", workflow_views.presence_set, name="presence"),
+    path("inbox/view-counts", workflow_views.view_counts, name="view-counts"),
+    path("inbox/saved-views", workflow_views.saved_view_create, name="saved-view-create"),
+    path("inbox/saved-views/<int:saved_view_id>/delete", workflow_views.saved_view_delete, name="saved-view-delete"),
 ]

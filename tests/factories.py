@@ -3,7 +3,7 @@
 import factory
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, Team, User
 from inbox.models import Channel, Contact, Conversation, Direction, Message, MessageStatus
 
 TEST_APP_SECRET = "test-app-secret"
@@ -67,3 +67,37 @@ class MessageFactory(factory.django.DjangoModelFactory):
     provider_message_id = factory.Sequence(lambda n: f"wamid.TEST{n:08d}")
     status = MessageStatus.RECEIVED
     timestamp = factory.LazyFunction(timezone.now)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    """A team; pass `channels=[...]` and `members=[...]` to have it work channels with people."""
+
+    class Meta:
+        model = "accounts.Team"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n:03d}")
+
+    @factory.post_generation
+    def channels(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.channels.set(extracted)
+
+    @factory.post_generation
+    def members(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.members.set(extracted)
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inbox.Label"
+
+    name = factory.Sequence(lambda n: f"label-{n}")
+
+
+def worked_by(user: User, channel: Channel) -> Team:
+    """Put `user` in a team that works `channel` (agents see only the channels their teams work)."""
+    team = Team.objects.filter(channels=channel).order_by("pk").first() or TeamFactory(channels=[channel])
+    team.members.add(user)
+    return team

@@ -15,12 +15,13 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import Role
+from accounts.models import Role, Team
 from config.routing import websocket_urlpatterns
-from inbox.models import WebhookEvent
-from tests.factories import MessageFactory, UserFactory
+from inbox.models import CannedResponse, Notification, SavedView, WebhookEvent
+from tests.factories import MessageFactory, TeamFactory, UserFactory
 
 EXCLUDED_PREFIXES = ("django-admin/", "static/")
+WORLD_TEAM = "The world's team"
 PEOPLE = ("anonymous", "inactive", "agent", "manager", "admin")
 
 
@@ -36,6 +37,10 @@ def signed_in(status: int, *, otherwise: int) -> dict[str, int]:
 
 def admins(status: int, *, others: int, otherwise: int) -> dict[str, int]:
     return {"anonymous": otherwise, "inactive": otherwise, "agent": others, "manager": others, "admin": status}
+
+
+def managers_and_admins(status: int, *, others: int, otherwise: int) -> dict[str, int]:
+    return {"anonymous": otherwise, "inactive": otherwise, "agent": others, "manager": status, "admin": status}
 
 
 # Paths for routes that are regular expressions (the simulator's Graph API takes any version, as Meta's does).
@@ -63,7 +68,55 @@ MATRIX: dict[str, dict[str, int]] = {
     "inbox/messages/<int:message_id>/retry": signed_in(405, otherwise=302),
     # The world's message is text: it has no media to serve.
     "media/<int:message_id>/": signed_in(404, otherwise=302),
+    # Working together: notes (POST only), the composer's @ and / pickers, the bell, counts, canned responses
+    # (everyone keeps their own; editing and deleting are POST only), search.
+    "inbox/conversations/<int:conversation_id>/note": signed_in(405, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/mentions": signed_in(200, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/canned": signed_in(200, otherwise=302),
+    "inbox/notifications/": signed_in(200, otherwise=302),
+    "inbox/unread-counts": signed_in(200, otherwise=302),
+    "canned/": signed_in(200, otherwise=302),
+    "canned/<int:canned_id>/": signed_in(405, otherwise=302),
+    "canned/<int:canned_id>/delete": signed_in(405, otherwise=302),
+    "search": signed_in(200, otherwise=302),
+    # Workflow: the thread header's controls (GET draws them; actions POST), bulk actions, presence, saved
+    # views (POST only). Who may change what is tested in tests/inbox/workflow/.
+    "inbox/conversations/<int:conversation_id>/workflow": signed_in(200, otherwise=302),
+    "inbox/conversations/bulk": signed_in(405, otherwise=302),
+    "inbox/presence": signed_in(405, otherwise=302),
+    "inbox/view-counts": signed_in(200, otherwise=302),
+    "inbox/saved-views": signed_in(405, otherwise=302),
+    "inbox/saved-views/<int:saved_view_id>/delete": signed_in(405, otherwise=302),
     "logout/": everyone(405),
+    # Login's second steps need a password proved first in this session; without one they go back to login/.
+    "login/code/": everyone(302),
+    "login/setup/": everyone(302),
+    # The Security page; its actions are POST only. The set-up page needs a secret started (else back to it).
+    "security/": signed_in(200, otherwise=302),
+    "security/two-factor/start/": signed_in(405, otherwise=302),
+    "security/two-factor/setup/": everyone(302),
+    "security/two-factor/disable/": signed_in(405, otherwise=302),
+    "security/recovery-codes/": signed_in(405, otherwise=302),
+    "security/password/": signed_in(405, otherwise=302),
+    # An invitation link opens for whoever holds it; an unknown token is a 404 with the reason.
+    "invite/<str:token>/": everyone(404),
+    # The admins' settings pages; their forms are POST only (405 before anything else).
+    "settings/": admins(302, others=403, otherwise=302),
+    "settings/users/": admins(200, others=403, otherwise=302),
+    "settings/users/invite": everyone(405),
+    "settings/users/<int:user_id>/": admins(200, others=403, otherwise=302),
+    "settings/users/<int:user_id>/role": everyone(405),
+    "settings/users/<int:user_id>/capacity": everyone(405),
+    "settings/users/<int:user_id>/active": everyone(405),
+    "settings/teams/": admins(200, others=403, otherwise=302),
+    "settings/teams/create": everyone(405),
+    "settings/teams/<int:team_id>/": admins(200, others=403, otherwise=302),
+    "settings/teams/<int:team_id>/rename": everyone(405),
+    "settings/teams/<int:team_id>/members": everyone(405),
+    "settings/teams/<int:team_id>/channels": everyone(405),
+    "settings/teams/<int:team_id>/delete": everyone(405),
+    "settings/channels/": admins(200, others=403, otherwise=302),
+    "settings/audit/": admins(200, others=403, otherwise=302),
     "healthz": everyone(200),
     "readyz": everyone(200),
     # Meta's verification handshake: without the right verify token it is refused, whoever asks.
@@ -79,6 +132,33 @@ MATRIX: dict[str, dict[str, int]] = {
     # POST only (a GET answers 405 once signed in); who may post is tested in tests/api/test_send.py.
     "api/v1/conversations/<int:conversation_id>/read/": signed_in(405, otherwise=401),
     "api/v1/messages/<int:message_id>/retry/": signed_in(405, otherwise=401),
+    "api/v1/canned-responses/": signed_in(200, otherwise=401),
+    # PATCH and DELETE only.
+    "api/v1/canned-responses/<int:canned_id>/": signed_in(405, otherwise=401),
+    "api/v1/notifications/": signed_in(200, otherwise=401),
+    "api/v1/notifications/<int:notification_id>/read/": signed_in(405, otherwise=401),
+    "api/v1/notifications/read-all/": signed_in(405, otherwise=401),
+    "api/v1/search/": signed_in(200, otherwise=401),
+    # Workflow over the API: POST only (DELETE for a saved view); roles are tested in tests/inbox/workflow/.
+    "api/v1/conversations/bulk/": signed_in(405, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/assign/": signed_in(405, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/take/": signed_in(405, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/transfer/": signed_in(405, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/status/": signed_in(405, otherwise=401),
+    "api/v1/labels/": signed_in(200, otherwise=401),
+    "api/v1/saved-views/": signed_in(200, otherwise=401),
+    "api/v1/saved-views/<int:saved_view_id>/": signed_in(405, otherwise=401),
+    "api/v1/me/presence/": signed_in(405, otherwise=401),
+    # People, teams and the audit log (tests/accounts/test_admin_api.py has every method per role).
+    "api/v1/users/": managers_and_admins(200, others=403, otherwise=401),
+    "api/v1/users/invitations/": signed_in(405, otherwise=401),
+    "api/v1/users/<int:user_id>/": managers_and_admins(200, others=403, otherwise=401),
+    "api/v1/teams/": signed_in(200, otherwise=401),
+    # The world's agent is a member of the world's team; others' teams answer 404 to agents.
+    "api/v1/teams/<int:team_id>/": signed_in(200, otherwise=401),
+    "api/v1/teams/<int:team_id>/members/": signed_in(405, otherwise=401),
+    "api/v1/teams/<int:team_id>/channels/": signed_in(405, otherwise=401),
+    "api/v1/audit-log/": admins(200, others=403, otherwise=401),
     "api/v1/webhook-events/": admins(200, others=403, otherwise=401),
     "api/v1/webhook-events/<int:event_id>/": admins(200, others=403, otherwise=401),
     # POST only; authentication is checked before the method.
@@ -156,14 +236,24 @@ def _settings(settings):
 def world(db) -> dict[str, int | str]:
     """One of everything a URL can name; the ids fill the `<name>` parts of the routes."""
     message = MessageFactory()
+    # Agents see only the channels their teams work: the agent `client_for` signs in joins this team.
+    team = TeamFactory(name=WORLD_TEAM, channels=[message.channel])
     event = WebhookEvent.objects.create(raw_body=b"{}", state="unroutable")
+    canned = CannedResponse.objects.create(owner=None, shortcut="thanks", text="Thank you!")
+    notification = Notification.objects.create(user=UserFactory(), kind="mention", conversation=message.conversation)
     return {
         "channel_id": message.channel_id,
         "conversation_id": message.conversation_id,
         "message_id": message.pk,
         "event_id": event.pk,
+        "canned_id": canned.pk,
+        "notification_id": notification.pk,
         "phone_number_id": message.channel.phone_number_id,
         "media_id": "1234567890",
+        "saved_view_id": SavedView.objects.create(owner=UserFactory(), name="Mine, urgent").pk,
+        "token": "no-such-invitation",
+        "team_id": team.pk,
+        "user_id": UserFactory().pk,
     }
 
 
@@ -172,7 +262,11 @@ def client_for(person: str) -> Client:
     if person == "inactive":
         client.force_login(UserFactory(role=Role.AGENT, is_active=False))
     elif person != "anonymous":
-        client.force_login(UserFactory(role=Role(person)))
+        user = UserFactory(role=Role(person))
+        if person == "agent":
+            for team in Team.objects.filter(name=WORLD_TEAM):
+                team.members.add(user)
+        client.force_login(user)
     return client
 
 

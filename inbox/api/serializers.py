@@ -9,7 +9,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.api.pagination import MAX_ID
-from inbox.models import DEFAULT_GRAPH_API_BASE, Channel, ChannelKind, Contact, Conversation, Message, WebhookEvent
+from inbox.models import (
+    DEFAULT_GRAPH_API_BASE,
+    Channel,
+    ChannelKind,
+    Contact,
+    Conversation,
+    Label,
+    Message,
+    WebhookEvent,
+)
 from inbox.providers.whatsapp_cloud import limits, payloads
 from inbox.providers.whatsapp_cloud.errors import describe
 
@@ -90,9 +99,23 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LabelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "name", "color"]
+        read_only_fields = ["id"]
+
+
 class ConversationSerializer(serializers.ModelSerializer):
     channel = serializers.IntegerField(source="channel_id", read_only=True)
     contact = ContactSerializer(read_only=True)
+    assignee = serializers.IntegerField(
+        source="assignee_id", read_only=True, allow_null=True, help_text="The person holding it, or null."
+    )
+    team = serializers.IntegerField(
+        source="team_id", read_only=True, allow_null=True, help_text="The team whose queue it belongs to, or null."
+    )
+    labels = LabelSerializer(many=True, read_only=True)
 
     class Meta:
         model = Conversation
@@ -108,6 +131,13 @@ class ConversationSerializer(serializers.ModelSerializer):
             "last_inbound_at",
             "service_window_closes_at",
             "created_at",
+            "assignee",
+            "team",
+            "assigned_at",
+            "queued_at",
+            "priority",
+            "snoozed_until",
+            "labels",
         ]
         read_only_fields = fields
 

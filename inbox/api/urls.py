@@ -3,7 +3,7 @@
 from django.urls import path
 
 from accounts.api import TokenObtainView
-from inbox.api import views
+from inbox.api import together_views, views, workflow_views
 
 app_name = "api"
 
@@ -12,7 +12,12 @@ urlpatterns = [
     path("channels/", views.ChannelListView.as_view(), name="channel-list"),
     path("channels/<int:channel_id>/", views.ChannelDetailView.as_view(), name="channel-detail"),
     path("conversations/", views.ConversationListView.as_view(), name="conversation-list"),
-    path("conversations/<int:conversation_id>/", views.ConversationDetailView.as_view(), name="conversation-detail"),
+    # GET as in views; PATCH (priority, labels) from the workflow module.
+    path(
+        "conversations/<int:conversation_id>/",
+        workflow_views.ConversationDetailView.as_view(),
+        name="conversation-detail",
+    ),
     path(
         "conversations/<int:conversation_id>/messages/",
         views.ConversationMessagesView.as_view(),
@@ -27,4 +32,44 @@ urlpatterns = [
         views.WebhookEventReprocessView.as_view(),
         name="webhook-event-reprocess",
     ),
+    path("canned-responses/", together_views.CannedResponseListView.as_view(), name="canned-response-list"),
+    path(
+        "canned-responses/<int:canned_id>/",
+        together_views.CannedResponseDetailView.as_view(),
+        name="canned-response-detail",
+    ),
+    path("notifications/", together_views.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        together_views.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
+    path("notifications/read-all/", together_views.NotificationReadAllView.as_view(), name="notification-read-all"),
+    path("search/", together_views.SearchView.as_view(), name="search"),
+    # Workflow: assignment, status, priority and labels, bulk actions, labels, saved views, presence.
+    path("conversations/bulk/", workflow_views.ConversationBulkView.as_view(), name="conversation-bulk"),
+    path(
+        "conversations/<int:conversation_id>/assign/",
+        workflow_views.ConversationAssignView.as_view(),
+        name="conversation-assign",
+    ),
+    path(
+        "conversations/<int:conversation_id>/take/",
+        workflow_views.ConversationTakeView.as_view(),
+        name="conversation-take",
+    ),
+    path(
+        "conversations/<int:conversation_id>/transfer/",
+        workflow_views.ConversationTransferView.as_view(),
+        name="conversation-transfer",
+    ),
+    path(
+        "conversations/<int:conversation_id>/status/",
+        workflow_views.ConversationStatusView.as_view(),
+        name="conversation-status",
+    ),
+    path("labels/", workflow_views.LabelListView.as_view(), name="label-list"),
+    path("saved-views/", workflow_views.SavedViewListView.as_view(), name="saved-view-list"),
+    path("saved-views/<int:saved_view_id>/", workflow_views.SavedViewDetailView.as_view(), name="saved-view-detail"),
+    path("me/presence/", workflow_views.PresenceView.as_view(), name="me-presence"),
 ]

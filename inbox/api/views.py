@@ -33,7 +33,7 @@ from inbox.api.serializers import (
     WebhookEventPageSerializer,
     WebhookEventSerializer,
 )
-from inbox.models import Conversation, ConversationStatus, Message, WebhookEventState
+from inbox.models import Conversation, ConversationStatus, Message, Priority, WebhookEventState
 from inbox.services.channels import PhoneNumberAlreadyConnected, channel_create
 from inbox.services.outbound import (
     SendRefused,
@@ -124,16 +124,37 @@ class ConversationListView(APIView):
         parameters=[
             OpenApiParameter("channel", OpenApiTypes.INT, description="Only this channel's conversations."),
             OpenApiParameter("status", OpenApiTypes.STR, enum=ConversationStatus.values),
+            OpenApiParameter("assignee", OpenApiTypes.STR, description="`me`, `none` (unassigned) or a person's id."),
+            OpenApiParameter("team", OpenApiTypes.INT, description="Only this team's conversations."),
+            OpenApiParameter("label", OpenApiTypes.INT, description="Only conversations with this label."),
+            OpenApiParameter("priority", OpenApiTypes.STR, enum=Priority.values),
+            OpenApiParameter(
+                "window",
+                OpenApiTypes.STR,
+                enum=["closing_soon"],
+                description="`closing_soon`: the 24-hour window closes within 2 hours.",
+            ),
             *PAGE_PARAMETERS,
         ],
         responses={200: ConversationPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         after, limit = page_request(request)
+        assignee = request.query_params.get("assignee") or None
+        if assignee not in (None, "me", "none"):
+            assignee = integer_parameter(request, "assignee")
+        filters = selectors.ConversationFilters(
+            assignee=assignee,
+            team=integer_parameter(request, "team"),
+            label_id=integer_parameter(request, "label"),
+            priority=choice_parameter(request, "priority", Priority.values),
+            window_closing_soon=choice_parameter(request, "window", ["closing_soon"]) is not None,
+        )
         page = selectors.conversation_page(
             user=request.user,
             channel_id=integer_parameter(request, "channel"),
             status=choice_parameter(request, "status", ConversationStatus.values),
+            filters=filters,
             after=after,
             limit=limit,
         )

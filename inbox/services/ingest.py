@@ -34,6 +34,7 @@ from inbox.models import (
     WebhookEvent,
 )
 from inbox.providers.whatsapp_cloud.types import InboundMessage, ManagementChange, StatusReport
+from inbox.services import notifications, workflow
 
 logger = logging.getLogger(__name__)
 
@@ -204,15 +205,19 @@ def conversation_for_inbound(*, channel: Channel, contact: Contact, at: datetime
         .first()
     )
     if conversation is not None:
+        # A snoozed conversation wakes when the customer writes.
+        workflow.conversation_customer_returned(conversation=conversation, at=at)
         return conversation
     try:
         with transaction.atomic():
             resolved = Conversation.objects.filter(channel=channel, contact=contact).order_by("-id").first()
             if resolved is not None:
-                resolved.status = ConversationStatus.OPEN
-                resolved.save(update_fields=["status"])
+                # Reopened (snooze cleared, an activity line, round robin when nobody holds it).
+                workflow.conversation_customer_returned(conversation=resolved, at=at)
                 return resolved
-            return Conversation.objects.create(channel=channel, contact=contact, activity_at=at)
+            conversation = Conversation.objects.create(channel=channel, contact=contact, activity_at=at)
+            workflow.conversation_auto_assign_later(conversation_id=conversation.pk)
+            return conversation
     except IntegrityError:
         # Another worker opened it between our read and our write: use theirs.
         return Conversation.objects.exclude(status=ConversationStatus.RESOLVED).get(channel=channel, contact=contact)
@@ -269,6 +274,9 @@ def message_receive(*, channel: Channel, inbound: InboundMessage) -> tuple[Messa
     if reply_to and inbound.type == "reaction":
         _publish_target_updated(channel_id=channel.pk, provider_message_id=reply_to)
     events.publish_conversation(conversation.pk)
+    if conversation.assignee_id is not None and policy.counts_as_unread(message.type):
+        # The person the conversation is assigned to hears about the customer's new message.
+        notifications.notify_assignee_of_inbound(conversation_id=conversation.pk, message=message)
     return message, True
 
 

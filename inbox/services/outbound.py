@@ -337,6 +337,13 @@ def _attempt_claim(*, message_id: int) -> _Attempt | None:
         if entry is None or entry.state != OutboxState.PENDING:
             return None
         message = entry.message
+        if message.direction != Direction.OUTBOUND:
+            # Private notes and activity lines are never sent to the customer, whatever queued them.
+            entry.state = OutboxState.CANCELLED
+            entry.failure_reason = "not_outbound"
+            entry.updated_at = now
+            entry.save(update_fields=["state", "failure_reason", "updated_at"])
+            return None
         if entry.attempts and (accepted := _accepted_status(entry=entry, channel_id=message.channel_id)):
             # An earlier attempt's answer was lost, but WhatsApp reported the message: do not send again.
             _succeed(entry=entry, message=message, provider_message_id=accepted.provider_message_id, now=now)

@@ -58,6 +58,7 @@ _ICONS = {
     '0 0 1-7 7h-1a7 7 0 0 1-6-3.4L4.5 15a2 2 0 0 1 3.4-2.1L9 14.5"/>',
     "megaphone": '<path d="M3 11v2a1 1 0 0 0 1 1h3l6 4V6L7 10H4a1 1 0 0 0-1 1z"/><path d="M17 9a4 4 0 0 1 0 6"/>',
     # WhatsApp-style delivery ticks, drawn on a 24 by 24 grid.
+    "lock": '<rect x="4" y="11" width="16" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/>',
     "tick": '<polyline points="4 12.5 9 17.5 20 6.5"/>',
     "ticks": '<polyline points="1.5 12.5 6.5 17.5 17.5 6.5"/><polyline points="11 16.5 12 17.5 23 6.5"/>',
 }

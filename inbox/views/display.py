@@ -8,14 +8,26 @@ Lists are keyset pages over indexed (time, id) pairs; a cursor is the last row's
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from accounts.models import User
-from inbox import access
-from inbox.models import Conversation, Direction, Message, MessageStatus, MessageType
+from accounts.models import Role, Team, User
+from inbox import access, selectors
+from inbox.models import (
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Label,
+    Message,
+    MessageStatus,
+    MessageType,
+    Priority,
+    SavedView,
+)
 from inbox.providers.whatsapp_cloud import errors as provider_errors
 
 CONVERSATIONS_PER_PAGE = 25
@@ -29,7 +41,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # bubbles of their own.
 ACTS_ON_ANOTHER = frozenset({MessageType.REACTION, MessageType.EDIT, MessageType.REVOKE})
 # Kinds shown as a grey activity line rather than a bubble.
-ACTIVITY_KINDS = frozenset({MessageType.SYSTEM, MessageType.REQUEST_WELCOME})
+ACTIVITY_KINDS = frozenset({MessageType.SYSTEM, MessageType.REQUEST_WELCOME, MessageType.ACTIVITY})
 # The template that draws each kind's bubble body; anything else is shown as unsupported.
 _KIND_TEMPLATES = {
     MessageType.TEXT: "text",
@@ -52,12 +64,76 @@ MEDIA_KINDS = frozenset(
 
 
 class ListView(StrEnum):
-    """The conversation list's tabs. Assignment arrives with teamwork (issue 4): until then every tab
-    shows every visible conversation, and the tab's tooltip says so."""
+    """The conversation list's tabs: mine (assigned to me), unassigned, my teams' conversations, all."""
 
     MINE = "mine"
     UNASSIGNED = "unassigned"
+    TEAM = "team"
     ALL = "all"
+
+
+# The status filter: "active" (the default: open and pending, what needs someone) or one status, or every.
+ACTIVE_STATUSES = (ConversationStatus.OPEN, ConversationStatus.PENDING)
+STATUS_FILTERS = ("active", *ConversationStatus.values, "any")
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The list's tab and filter chips as the page sends them (`view`, `status`, `channel`, `label`,
+    `priority`, `window=closing_soon`). Unknown values fall back to the default."""
+
+    view: ListView = ListView.ALL
+    status: str = "active"
+    channel: int | None = None
+    label: int | None = None
+    priority: str = ""
+    window: str = ""
+
+    @classmethod
+    def from_query(cls, params) -> "ListFilters":
+        def number(name: str) -> int | None:
+            value = params.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 19 else None
+
+        try:
+            view = ListView(params.get("view", ListView.ALL))
+        except ValueError:
+            view = ListView.ALL
+        status = params.get("status", "active")
+        priority = params.get("priority", "")
+        return cls(
+            view=view,
+            status=status if status in STATUS_FILTERS else "active",
+            channel=number("channel"),
+            label=number("label"),
+            priority=priority if priority in Priority.values else "",
+            window="closing_soon" if params.get("window") == "closing_soon" else "",
+        )
+
+    def selector_filters(self, *, with_view: bool = True) -> selectors.ConversationFilters:
+        assignee = {ListView.MINE: "me", ListView.UNASSIGNED: "none"}.get(self.view) if with_view else None
+        statuses = {"active": ACTIVE_STATUSES, "any": ()}.get(self.status, (self.status,))
+        return selectors.ConversationFilters(
+            assignee=assignee,
+            team="mine" if with_view and self.view == ListView.TEAM else None,
+            statuses=tuple(statuses),
+            channel_id=self.channel,
+            label_id=self.label,
+            priority=self.priority or None,
+            window_closing_soon=self.window == "closing_soon",
+        )
+
+    def as_query(self) -> str:
+        """The filters as a query string, for the next page's URL (the defaults left out)."""
+        pairs = {
+            "view": self.view,
+            "status": self.status if self.status != "active" else "",
+            "channel": self.channel or "",
+            "label": self.label or "",
+            "priority": self.priority,
+            "window": self.window,
+        }
+        return urlencode({key: value for key, value in pairs.items() if value})
 
 
 # Cursors
@@ -90,10 +166,21 @@ class ConversationPage:
 
 
 def conversation_page(
-    *, user: User, view: ListView = ListView.ALL, search: str = "", cursor: str | None = None
+    *,
+    user: User,
+    view: ListView = ListView.ALL,
+    search: str = "",
+    cursor: str | None = None,
+    filters: ListFilters | None = None,
 ) -> ConversationPage:
-    """Newest activity first (`-activity_at, -id`), with contact and channel: one query per page."""
-    conversations = access.conversations_visible_to(user).select_related("contact", "channel")
+    """Newest activity first (`-activity_at, -id`), with contact, channel, assignee and labels: two queries
+    per page."""
+    filters = filters or ListFilters(view=view, status="any")
+    conversations = selectors.conversations_filter(
+        access.conversations_visible_to(user).select_related("contact", "channel", "assignee"),
+        user=user,
+        filters=filters.selector_filters(),
+    ).prefetch_related("labels")
     search = search.strip()
     if search:
         conversations = conversations.filter(
@@ -112,8 +199,59 @@ def conversation_page(
     return ConversationPage(page, encode_cursor(page[-1].activity_at, page[-1].pk) if more else None)
 
 
+SNOOZE_PRESETS = (("1h", _lazy("In 1 hour")), ("tomorrow", _lazy("Tomorrow, 9:00")), ("next_week", _lazy("Next week")))
+
+
+def workflow_header(*, user: User, conversation: Conversation, refresh: bool = True) -> dict:
+    """What the thread header's workflow controls show: status, assignee and team pickers (people with
+    their presence), priority, labels; disabled for people who may not change the conversation. `refresh`
+    reads the conversation again (after a change); the page passes the one it just read."""
+    fresh = (conversation_get(user=user, conversation_id=conversation.pk) if refresh else None) or conversation
+    return {
+        "conversation": fresh,
+        "can_work": access.can_work_conversation(user, fresh),
+        "assignable": list(access.people_assignable_to(fresh)),
+        "teams": list(Team.objects.filter(channels=fresh.channel_id).order_by("name")),
+        "all_labels": list(Label.objects.all()),
+        "applied_labels": {label.pk for label in fresh.labels.all()},
+        "priorities": Priority.choices,
+        "snooze_presets": SNOOZE_PRESETS,
+    }
+
+
+def matches_filters(*, user: User, conversation: Conversation, filters: ListFilters) -> bool:
+    conversations = Conversation.objects.filter(pk=conversation.pk)
+    return selectors.conversations_filter(conversations, user=user, filters=filters.selector_filters()).exists()
+
+
+def list_tabs(*, user: User, filters: ListFilters) -> dict:
+    """The tabs row: the views with their counts (one grouped COUNT) and the person's saved views, each
+    with its filters as a query string."""
+    saved_views = list(SavedView.objects.filter(owner=user))
+    for saved in saved_views:
+        saved.query = urlencode({key: value for key, value in saved.filters.items() if isinstance(value, str)})
+    return {
+        "filters": filters,
+        "view": filters.view,
+        "counts": selectors.conversation_counts(user=user, filters=filters.selector_filters(with_view=False)),
+        "saved_views": saved_views,
+        # Lazy: only the full page draws the filter chips.
+        "channels": access.channels_visible_to(user).order_by("name"),
+        "labels": Label.objects.all(),
+        "people": User.objects.filter(is_active=True, role__in=(Role.AGENT, Role.ADMIN)).order_by("name", "email"),
+        "statuses": [("active", _lazy("Open & pending")), *ConversationStatus.choices, ("any", _lazy("Any status"))],
+        "priorities": [(value, label) for value, label in Priority.choices if value != Priority.NONE],
+    }
+
+
 def conversation_get(*, user: User, conversation_id: int) -> Conversation | None:
-    return access.conversations_visible_to(user).select_related("contact", "channel").filter(pk=conversation_id).first()
+    return (
+        access.conversations_visible_to(user)
+        .select_related("contact", "channel", "assignee", "team")
+        .prefetch_related("labels")
+        .filter(pk=conversation_id)
+        .first()
+    )
 
 
 def previous_conversations(*, user: User, conversation: Conversation) -> QuerySet[Conversation]:
@@ -279,6 +417,7 @@ def dress(messages: list[Message], *, conversation: Conversation) -> None:
         message.reply_missing = bool(message.reply_to_provider_id) and message.quoted is None
         message.reactions = reactions.get(message.provider_message_id or "", [])
         message.is_activity = message.type in ACTIVITY_KINDS
+        message.is_note = message.type == MessageType.NOTE
         message.is_outbound = message.direction == Direction.OUTBOUND
         message.kind_template = f"inbox/kinds/{_KIND_TEMPLATES.get(message.type, 'unsupported')}.html"
         message.has_media = message.type in MEDIA_KINDS

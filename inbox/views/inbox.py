@@ -21,9 +21,12 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import User
 from inbox import access
 from inbox.models import Conversation, LiveEvent, Message
+from inbox.services.notifications import notifications_mark_read_for_conversation
 from inbox.services.outbound import SendRefused, conversation_mark_read, media_store
 from inbox.services.outbound import message_retry as retry_service
 from inbox.services.outbound import message_send as send_service
+from inbox.together_selectors import unread_counts
+from inbox.viewers import someone_else_replying
 from inbox.views import display
 
 
@@ -54,18 +57,17 @@ def _conversation_or_404(request: HttpRequest, conversation_id: int) -> Conversa
     return conversation
 
 
-def _list_view(request: HttpRequest) -> display.ListView:
-    try:
-        return display.ListView(request.GET.get("view", display.ListView.ALL))
-    except ValueError:
-        return display.ListView.ALL
-
-
 def _list_context(request: HttpRequest, *, open_id: int | None = None) -> dict:
-    view = _list_view(request)
+    filters = display.ListFilters.from_query(request.GET)
     search = request.GET.get("q", "")[:100]
-    page = display.conversation_page(user=request.user, view=view, search=search, cursor=request.GET.get("cursor"))
-    return {"page": page, "view": view, "search": search, "open_id": open_id}
+    page = display.conversation_page(
+        user=request.user, view=filters.view, search=search, cursor=request.GET.get("cursor"), filters=filters
+    )
+    context = {"page": page, "view": filters.view, "filters": filters, "search": search, "open_id": open_id}
+    if not request.GET.get("cursor"):
+        # The tabs' counts follow the filters (the first page swaps them in out of band).
+        context["tabs"] = display.list_tabs(user=request.user, filters=filters)
+    return context
 
 
 def _thread_context(request: HttpRequest, conversation: Conversation, *, can_reply: bool) -> dict:
@@ -76,6 +78,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation, *, can_rep
         "composer": display.composer_state(user=request.user, conversation=conversation, can_reply=can_reply),
         "can_reply": can_reply,
         "previous": display.previous_conversations(user=request.user, conversation=conversation),
+        "workflow": display.workflow_header(user=request.user, conversation=conversation, refresh=False),
     }
 
 
@@ -102,6 +105,7 @@ def inbox_page(request: HttpRequest, conversation_id: int | None = None) -> Http
     can_reply = conversation is not None and access.can_reply(request.user, conversation)
     if conversation is not None:
         _mark_read(request.user, conversation, can_reply=can_reply)
+        notifications_mark_read_for_conversation(user=request.user, conversation=conversation)
     if conversation is not None and request.htmx and not request.htmx.history_restore_request:
         context = _thread_context(request, conversation, can_reply=can_reply)
         context["oob_row"] = True
@@ -110,6 +114,7 @@ def inbox_page(request: HttpRequest, conversation_id: int | None = None) -> Http
     if conversation is not None:
         context.update(_thread_context(request, conversation, can_reply=can_reply))
     context["last_seq"] = last_seq
+    context["unread_counts"] = unread_counts(request.user)
     return render(request, "inbox/inbox.html", context)
 
 
@@ -122,6 +127,7 @@ def conversation_rows(request: HttpRequest) -> HttpResponse:
     """A page of list rows: a new tab or search (first page) or the next page (`cursor`)."""
     open_id = request.GET.get("open")
     context = _list_context(request, open_id=int(open_id) if open_id and open_id.isdigit() else None)
+    context["oob_counts"] = True  # the tabs' counts and saved views follow the filters, out of band
     return render(request, "inbox/_conversation_rows.html", context)
 
 
@@ -129,6 +135,11 @@ def conversation_rows(request: HttpRequest) -> HttpResponse:
 @require_GET
 def conversation_row(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation_or_404(request, conversation_id)
+    if "view" in request.GET and not display.matches_filters(
+        user=request.user, conversation=conversation, filters=display.ListFilters.from_query(request.GET)
+    ):
+        # It no longer belongs in the list as filtered (taken, resolved, relabelled...): the page drops it.
+        return HttpResponse(status=204)
     open_id = request.GET.get("open")
     return render(
         request,
@@ -222,6 +233,12 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     upload = request.FILES.get("attachment")
     if not body and upload is None:
         return _refusal(request, conversation, SendRefused("empty", _("Write a message or attach a file first.")), 400)
+    if request.POST.get("claim_check") and not request.POST.get("force"):
+        # The soft claim: someone else is typing here or just replied. The composer confirms, then forces.
+        other = someone_else_replying(conversation_id=conversation.pk, user=request.user)
+        if other is not None:
+            detail = _("%(name)s is replying to this customer. Send anyway?") % {"name": other.name or other.email}
+            return JsonResponse({"code": "someone_else_replying", "detail": detail, "name": other.name}, status=409)
     reply_to = None
     if request.POST.get("reply_to", "").isdigit():
         reply_to = Message.objects.filter(conversation=conversation, pk=int(request.POST["reply_to"])).first()

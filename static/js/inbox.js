@@ -243,9 +243,21 @@ function refreshRow(conversationId) {
   );
 }
 
+// The list's tab, filter chips (#list-filters, workflow.js) and search, as the rows endpoint reads them.
+function listQuery() {
+  const params = new URLSearchParams(new FormData($("#list-filters")));
+  params.set("q", $("#search").value);
+  return params.toString();
+}
+
 async function fetchRow(conversationId) {
   const list = $("#conversation-list");
-  const response = await partial(urlFor("rowUrl", conversationId)).catch(() => null);
+  const response = await partial(`${urlFor("rowUrl", conversationId)}?${listQuery()}`).catch(() => null);
+  if (response?.status === 204) {
+    // No longer in this list as filtered (taken, resolved, snoozed...): it leaves.
+    document.getElementById(`conv-row-${conversationId}`)?.remove();
+    return;
+  }
   if (!response?.ok) return;
   const node = fragment(await response.text()).firstElementChild;
   const existing = document.getElementById(node.id);
@@ -301,6 +313,7 @@ document.addEventListener("visibilitychange", () => {
 // ------------------------------------------------------------------------------------------ live events
 
 function applyEvent(event) {
+  document.dispatchEvent(new CustomEvent("switchboard:event", { detail: event })); // together.js: counts
   const openId = openConversationId();
   const data = event.data || {};
   const conversationId = event.conversation_id ?? data.conversation_id;
@@ -366,6 +379,7 @@ class Live {
       this.status("live", S.live);
       $("#live-banner").hidden = true;
       this.send({ type: "resume", after: this.lastSeq });
+      document.dispatchEvent(new CustomEvent("switchboard:live-open")); // together.js: say "viewing" again
       clearInterval(this.pinger);
       this.pinger = setInterval(() => this.send({ type: "ping" }), 25000);
     });
@@ -396,13 +410,23 @@ class Live {
 
   receive(message) {
     if (message.type === "pong") return;
+    if (message.type === "access.changed") {
+      // Someone changed what this person may see (teams, channels, a conversation moved): show what is true now.
+      reloadPanes();
+      return;
+    }
     if (message.type === "resync") {
       this.remember(message.seq);
       reloadPanes();
       toast(S.resynced);
       return;
     }
-    if (typeof message.seq !== "number" || this.seen.has(message.seq)) return;
+    if (typeof message.seq !== "number") {
+      // Not a stored event: presence and personal notifications, handled by together.js.
+      document.dispatchEvent(new CustomEvent("switchboard:push", { detail: message }));
+      return;
+    }
+    if (this.seen.has(message.seq)) return;
     this.seen.add(message.seq);
     if (this.seen.size > 2000) this.seen = new Set([...this.seen].slice(-1000));
     this.remember(message.seq);
@@ -411,9 +435,7 @@ class Live {
 }
 
 function reloadPanes() {
-  const view = $("#list-view").value;
-  const q = encodeURIComponent($("#search").value);
-  htmx.ajax("GET", `${app.dataset.rowsUrl}?view=${view}&q=${q}`, { target: "#conversation-list", swap: "innerHTML" });
+  htmx.ajax("GET", `${app.dataset.rowsUrl}?${listQuery()}`, { target: "#conversation-list", swap: "innerHTML" });
   const openId = openConversationId();
   if (openId) htmx.ajax("GET", `/conversations/${openId}/`, { target: "#thread-pane", swap: "innerHTML" });
 }
@@ -562,6 +584,7 @@ async function send(form) {
     /* not JSON: keep the generic sentence */
   }
   refuse(node, refusal.detail || S.send_failed, body);
+  document.dispatchEvent(new CustomEvent("switchboard:refused", { detail: refusal })); // together.js: soft claim
   if (refusal.composer) {
     const typed = textarea.value;
     const fresh = fragment(refusal.composer).firstElementChild;
@@ -664,8 +687,7 @@ function selectTab(tab) {
     other.setAttribute("aria-selected", String(active));
   }
   $("#list-view").value = tab.dataset.view;
-  const q = encodeURIComponent($("#search").value);
-  htmx.ajax("GET", `${app.dataset.rowsUrl}?view=${tab.dataset.view}&q=${q}`, {
+  htmx.ajax("GET", `${app.dataset.rowsUrl}?${listQuery()}`, {
     target: "#conversation-list",
     swap: "innerHTML",
   });

@@ -1,9 +1,11 @@
 import pytest
 from django.core.cache import cache
+from django.db.models.signals import post_save
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Role
+from accounts.models import Role, Team
+from inbox.models import Channel
 from tests.factories import UserFactory
 
 ROLES = ["agent", "admin", "manager"]
@@ -15,6 +17,29 @@ def _fresh_throttles():
     cache.clear()
     yield
     cache.clear()
+
+
+# Agents see only the channels their teams work. The API tests are about the API's shape, not about teams
+# (tests/accounts/ covers those): the agents `make_client` creates belong to a team that works every channel.
+EVERY_CHANNEL_TEAM = "Works every channel"
+
+
+def _team_works_new_channel(sender, instance: Channel, created: bool, **kwargs) -> None:
+    if created:
+        Team.objects.get_or_create(name=EVERY_CHANNEL_TEAM)[0].channels.add(instance)
+
+
+@pytest.fixture(autouse=True)
+def _agents_work_every_channel():
+    post_save.connect(_team_works_new_channel, sender=Channel, dispatch_uid="api-tests-every-channel")
+    yield
+    post_save.disconnect(sender=Channel, dispatch_uid="api-tests-every-channel")
+
+
+def works_every_channel(user) -> None:
+    team = Team.objects.get_or_create(name=EVERY_CHANNEL_TEAM)[0]
+    team.channels.add(*Channel.objects.all())
+    team.members.add(user)
 
 
 def token_client(user) -> APIClient:
@@ -33,7 +58,10 @@ def make_client(db):
             return APIClient()
         if who == "inactive":
             return token_client(UserFactory(role=Role.AGENT, is_active=False))
-        return token_client(UserFactory(role=Role(who)))
+        user = UserFactory(role=Role(who))
+        if who == "agent":
+            works_every_channel(user)
+        return token_client(user)
 
     return make
 

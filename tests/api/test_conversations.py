@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inbox.models import Channel
-from tests.api.conftest import assert_error
-from tests.factories import ChannelFactory, ContactFactory, ConversationFactory
+from accounts.models import Role
+from tests.api.conftest import assert_error, token_client
+from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +29,6 @@ def follow_all(client, url: str) -> tuple[list[int], int]:
         pages += 1
         url = body["next"]
     return ids, pages
-
-
-def hide_channels_except(monkeypatch, visible: Channel) -> None:
-    """Stand in for teams (not built yet): the person sees one channel only. Every read goes through
-    `inbox.access`, so this is the one place to narrow."""
-    monkeypatch.setattr("inbox.access.channels_visible_to", lambda user: Channel.objects.filter(pk=visible.pk))
 
 
 @pytest.mark.parametrize("role", ["agent", "admin", "manager"])
@@ -80,6 +74,13 @@ def test_every_role_lists_conversations_in_the_documented_shape(make_client, rol
                 "last_inbound_at": iso(T0),
                 "service_window_closes_at": iso(T0 + timedelta(hours=24)),
                 "created_at": iso(T0 - timedelta(days=1)),
+                "assignee": None,
+                "team": None,
+                "assigned_at": None,
+                "queued_at": None,
+                "priority": "none",
+                "snoozed_until": None,
+                "labels": [],
             }
         ],
         "next": None,
@@ -218,14 +219,16 @@ def test_query_count_is_the_same_for_5_and_50_rows(agent_client, django_assert_m
     ConversationFactory.create_batch(45, channel=channel)
     with django_assert_max_num_queries(len(small)), CaptureQueriesContext(connection) as large:
         assert len(agent_client.get(f"{URL}?limit=100").json()["results"]) == 50
-    assert len(large) == len(small) <= 2  # the token, then one page with its contacts
+    assert len(large) == len(small) <= 3  # the token, then one page with its contacts, then their labels
 
 
-def test_conversations_on_channels_a_person_may_not_see_are_left_out(agent_client, monkeypatch):
+def test_conversations_on_channels_a_person_may_not_see_are_left_out(db):
     visible, hidden = ChannelFactory(), ChannelFactory()
     shown = ConversationFactory(channel=visible)
     ConversationFactory(channel=hidden)
-    hide_channels_except(monkeypatch, visible)
+    agent = UserFactory(role=Role.AGENT)
+    TeamFactory(members=[agent], channels=[visible])
+    agent_client = token_client(agent)
     assert [row["id"] for row in agent_client.get(URL).json()["results"]] == [shown.pk]
     assert agent_client.get(f"{URL}?channel={hidden.pk}").json()["results"] == []
 
@@ -249,9 +252,11 @@ def test_an_unknown_conversation_is_not_found(agent_client):
     assert_error(agent_client.get(f"{URL}424242/"), 404, "not_found")
 
 
-def test_a_conversation_a_person_may_not_see_is_not_found(agent_client, monkeypatch):
+def test_a_conversation_a_person_may_not_see_is_not_found(db):
     visible = ChannelFactory()
     hidden = ConversationFactory()
-    hide_channels_except(monkeypatch, visible)
+    agent = UserFactory(role=Role.AGENT)
+    TeamFactory(members=[agent], channels=[visible])
+    agent_client = token_client(agent)
     assert_error(agent_client.get(f"{URL}{hidden.pk}/"), 404, "not_found")
     assert_error(agent_client.get(f"{URL}{hidden.pk}/messages/"), 404, "not_found")

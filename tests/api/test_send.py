@@ -16,7 +16,7 @@ from accounts.models import Role
 from inbox.models import Conversation, LiveEvent, MediaFile, Message, OutboxEntry
 from inbox.providers.whatsapp_cloud.limits import MB
 from inbox.services import outbound
-from tests.api.conftest import assert_error, token_client
+from tests.api.conftest import assert_error, token_client, works_every_channel
 from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, MessageFactory, UserFactory
 from tests.inbox.outbound.conftest import CUSTOMER, MEDIA_URL, MESSAGES_URL, PHONE_NUMBER_ID, accepted, graph_error
 
@@ -35,7 +35,9 @@ def graph():
 
 @pytest.fixture
 def agent(db):
-    return UserFactory(role=Role.AGENT)
+    agent = UserFactory(role=Role.AGENT)
+    works_every_channel(agent)
+    return agent
 
 
 @pytest.fixture

@@ -87,7 +87,8 @@ def test_the_window_closing_switches_the_composer_live(agent_in_thread, server, 
     expect(closed).to_be_visible(timeout=TIMEOUT)
     expect(closed).to_contain_text("24-hour customer-service window has closed")
     expect(closed.get_by_role("button", name="Send a template")).to_be_disabled()
-    expect(page.locator("#composer-body")).to_have_count(0)
+    # No reply box: only the private-note box remains, hidden until the Note tab is chosen.
+    expect(page.locator("#composer-body")).to_be_hidden()
     shot(page, "e2e-13-window-closed")
 
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Role, User
+from accounts.models import Role, Team, User
 from inbox.demo import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_SECRET,
@@ -23,6 +23,9 @@ DEMO_USERS = [
     ("manager@example.com", "Morgan Manager", Role.MANAGER),
 ]
 
+DEMO_AGENT_EMAIL = "agent@example.com"
+DEMO_TEAM = "Support"
+
 
 class Command(BaseCommand):
     help = "Seed demo users (password from DEMO_PASSWORD) and the sandbox WhatsApp channel."
@@ -33,6 +36,8 @@ class Command(BaseCommand):
             for email, name, role in DEMO_USERS:
                 user, _ = User.objects.get_or_create(email=email, defaults={"name": name, "role": role})
                 user.name, user.role, user.is_active = name, role, True
+                # Sandbox people with a published password: exempt from two-factor so anyone can try every role.
+                user.is_demo = True
                 user.is_staff = user.is_superuser = role == Role.ADMIN
                 user.set_password(settings.DEMO_PASSWORD)
                 user.save()
@@ -52,4 +57,8 @@ class Command(BaseCommand):
                 # Follow the port `make run` serves on, so the sandbox number keeps talking to our simulator.
                 channel.graph_api_base = sandbox_graph_api_base(port)
                 channel.save(update_fields=["graph_api_base"])
+            # Agents see only the channels their teams work: the demo agent's team works the sandbox number.
+            support, _ = Team.objects.get_or_create(name=DEMO_TEAM)
+            support.channels.add(channel)
+            support.members.add(User.objects.get(email=DEMO_AGENT_EMAIL))
         self.stdout.write(f"Demo users and the sandbox channel are ready (channel id {channel.pk}).")

@@ -8,7 +8,7 @@ import respx
 from django.utils import timezone
 
 from accounts.models import Role
-from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, UserFactory
+from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, UserFactory, worked_by
 
 GRAPH = "https://graph.facebook.com/v23.0"
 PHONE_NUMBER_ID = "106540352242922"
@@ -45,8 +45,11 @@ def graph():
 
 
 @pytest.fixture
-def agent(db):
-    return UserFactory(role=Role.AGENT)
+def agent(channel):
+    """An agent in a team that works `channel` (agents see only their teams' channels)."""
+    agent = UserFactory(role=Role.AGENT)
+    worked_by(agent, channel)
+    return agent
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
-from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, UserFactory
+from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, UserFactory, worked_by
 
 GRAPH = "https://graph.facebook.com/v23.0"
 
@@ -65,8 +65,13 @@ def _client_for(role: Role) -> Client:
 
 
 @pytest.fixture
-def as_agent(db, graph) -> Client:
-    return _client_for(Role.AGENT)
+def as_agent(db, graph, channel) -> Client:
+    """An agent in a team that works `channel` (agents see only their teams' channels)."""
+    client = Client()
+    agent = UserFactory(role=Role.AGENT)
+    worked_by(agent, channel)
+    client.force_login(agent)
+    return client
 
 
 @pytest.fixture

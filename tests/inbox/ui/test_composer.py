@@ -51,7 +51,8 @@ def test_a_closed_window_replaces_the_text_box_with_the_reason(as_agent, convers
     conversation.service_window_closes_at = timezone.now() + closes_at if closes_at is not None else None
     conversation.save()
     html = composer_html(as_agent, conversation)
-    assert 'id="composer-body"' not in html
+    # No reply box: only the private-note box, hidden until the Note tab is chosen, may follow the reason.
+    assert 'id="composer-body"' not in html.split("data-note-pane")[0]
     assert sentence in html
     assert 'class="btn btn-primary" disabled' in html and "Send a template" in html
 
@@ -95,7 +96,7 @@ def test_a_closed_window_refuses_with_the_reason_and_the_closed_composer(as_agen
     body = response.json()
     assert body["code"] == "window_closed"
     assert "24 hours" in body["detail"]
-    assert 'id="composer-body"' not in body["composer"]
+    assert 'id="composer-body"' not in body["composer"].split("data-note-pane")[0]
     assert "Send a template" in body["composer"]
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 

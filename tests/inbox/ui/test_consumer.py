@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
 
+from accounts.models import Role
 from config.asgi import application
 from inbox import access, events
 from inbox.consumers import InboxConsumer
@@ -55,18 +56,27 @@ async def closed_with(communicator: WebsocketCommunicator, code: int) -> None:
 
 @pytest.fixture
 def only(monkeypatch):
-    """Restrict what people may see to the given channels (teams do this for real later)."""
+    """Restrict what people may see to the given channels, whatever the conversation: these tests are about
+    the socket's mechanics (teams and the real rules are tested in tests/accounts/)."""
 
     def restrict(*channels: Channel) -> None:
         ids = [c.pk for c in channels]
+
+        def visible(user):
+            if user.is_authenticated and user.is_active:
+                return Channel.objects.filter(pk__in=ids)
+            return Channel.objects.none()
+
+        monkeypatch.setattr(access, "channels_visible_to", visible)
         monkeypatch.setattr(
             access,
-            "channels_visible_to",
-            lambda user: (
-                Channel.objects.filter(pk__in=ids)
-                if user.is_authenticated and user.is_active
-                else Channel.objects.none()
-            ),
+            "can_view_event",
+            lambda user, *, channel_id, conversation_id: visible(user).filter(pk=channel_id).exists(),
+        )
+        monkeypatch.setattr(
+            access,
+            "live_events_visible_to",
+            lambda user: LiveEvent.objects.filter(channel_id__in=visible(user).values("pk")),
         )
 
     return restrict
@@ -85,7 +95,7 @@ async def test_a_foreign_origin_is_refused():
 
 async def test_events_of_visible_channels_arrive_as_published():
     channel = await create(ChannelFactory)
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     data = {"message_id": 3, "direction": "inbound", "type": "text", "status": "received"}
     await publish(channel.pk, conversation_id=7, data=data)
     event = await communicator.receive_json_from(timeout=2)
@@ -103,7 +113,7 @@ async def test_events_of_visible_channels_arrive_as_published():
 async def test_only_visible_channels_are_followed(only):
     seen, hidden = await create(ChannelFactory), await create(ChannelFactory)
     only(seen)
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     await publish(hidden.pk)
     await publish(seen.pk)
     event = await communicator.receive_json_from(timeout=2)
@@ -116,7 +126,7 @@ async def test_access_is_checked_again_for_every_event(only, monkeypatch):
     monkeypatch.setattr(InboxConsumer, "ACCESS_CACHE_SECONDS", 0)
     channel, other = await create(ChannelFactory), await create(ChannelFactory)
     only(channel, other)
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     await publish(channel.pk)
     assert (await communicator.receive_json_from(timeout=2))["channel_id"] == channel.pk
     # Access to the channel is withdrawn while the socket is still in its group.
@@ -131,7 +141,7 @@ async def test_access_is_checked_again_for_every_event(only, monkeypatch):
 async def test_a_deactivated_person_stops_receiving_and_is_disconnected(monkeypatch):
     monkeypatch.setattr(InboxConsumer, "ACCESS_CACHE_SECONDS", 0)
     channel = await create(ChannelFactory)
-    user = await create(UserFactory)
+    user = await create(UserFactory, role=Role.ADMIN)
     communicator = await connect(user)
     await publish(channel.pk)
     await communicator.receive_json_from(timeout=2)
@@ -144,7 +154,7 @@ async def test_the_access_cache_is_brief(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr("inbox.consumers.time.monotonic", lambda: clock[0])
     channel = await create(ChannelFactory)
-    user = await create(UserFactory)
+    user = await create(UserFactory, role=Role.ADMIN)
     communicator = await connect(user)
     await publish(channel.pk)
     await communicator.receive_json_from(timeout=2)
@@ -161,7 +171,7 @@ async def test_the_access_cache_is_brief(monkeypatch):
 async def test_a_password_change_ends_the_socket(monkeypatch):
     monkeypatch.setattr(InboxConsumer, "ACCESS_CACHE_SECONDS", 0)
     channel = await create(ChannelFactory)
-    user = await create(UserFactory)
+    user = await create(UserFactory, role=Role.ADMIN)
     communicator = await connect(user)
 
     def change_password() -> None:
@@ -174,7 +184,7 @@ async def test_a_password_change_ends_the_socket(monkeypatch):
 
 
 async def test_logging_out_ends_the_socket():
-    user = await create(UserFactory)
+    user = await create(UserFactory, role=Role.ADMIN)
     communicator = await connect(user)
     await database_sync_to_async(lambda: Session.objects.all().delete())()
     await communicator.send_json_to({"type": "ping"})
@@ -182,7 +192,7 @@ async def test_logging_out_ends_the_socket():
 
 
 async def test_ping_pong():
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
     await communicator.disconnect()
@@ -196,7 +206,7 @@ async def test_resume_replays_what_was_missed_in_order(only):
     for n in range(4):
         missed.append(await database_sync_to_async(LiveEvent.objects.create)(channel_id=seen.pk, type=f"t{n}"))
         await database_sync_to_async(LiveEvent.objects.create)(channel_id=hidden.pk, type="hidden")
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     await communicator.send_json_to({"type": "resume", "after": before.pk})
     replayed = [await communicator.receive_json_from(timeout=2) for _ in missed]
     assert [event["seq"] for event in replayed] == [event.pk for event in missed]
@@ -208,7 +218,7 @@ async def test_resume_replays_what_was_missed_in_order(only):
 async def test_a_replayed_event_is_not_sent_twice_when_its_live_copy_arrives_late():
     channel = await create(ChannelFactory)
     stored = await database_sync_to_async(LiveEvent.objects.create)(channel_id=channel.pk, type="message.created")
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     await communicator.send_json_to({"type": "resume", "after": stored.pk - 1})
     assert (await communicator.receive_json_from(timeout=2))["seq"] == stored.pk
     await get_channel_layer().group_send(
@@ -222,7 +232,7 @@ async def test_too_long_a_gap_asks_the_page_to_reload(monkeypatch):
     monkeypatch.setattr(InboxConsumer, "RESUME_LIMIT", 3)
     channel = await create(ChannelFactory)
     made = [await database_sync_to_async(LiveEvent.objects.create)(channel_id=channel.pk, type="x") for _ in range(5)]
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     await communicator.send_json_to({"type": "resume", "after": 0})
     assert await communicator.receive_json_from(timeout=2) == {"type": "resync", "seq": made[-1].pk}
     # Events up to the resync point are the reloaded panes' business, not the socket's.
@@ -234,7 +244,7 @@ async def test_too_long_a_gap_asks_the_page_to_reload(monkeypatch):
 
 
 async def test_malformed_client_messages_are_ignored():
-    communicator = await connect(await create(UserFactory))
+    communicator = await connect(await create(UserFactory, role=Role.ADMIN))
     for message in ([], {"type": "resume", "after": "1; DROP"}, {"type": "resume", "after": -5}, {"type": "nope"}):
         await communicator.send_json_to(message)
     await communicator.send_to(text_data="not json {")

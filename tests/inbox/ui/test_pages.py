@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from inbox.models import Conversation, LiveEvent
-from tests.factories import ConversationFactory, MessageFactory, UserFactory
+from tests.factories import ConversationFactory, MessageFactory, UserFactory, worked_by
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,10 @@ def test_anonymous_scripted_requests_get_401_with_a_way_to_log_in(client, conver
 @pytest.mark.parametrize("role", [Role.AGENT, Role.ADMIN, Role.MANAGER])
 def test_every_role_sees_the_inbox(role, conversation, graph):
     client = Client()
-    client.force_login(UserFactory(role=role, name="Sam Person"))
+    person = UserFactory(role=role, name="Sam Person")
+    if role == Role.AGENT:
+        worked_by(person, conversation.channel)
+    client.force_login(person)
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -66,11 +69,13 @@ def test_no_asset_comes_from_a_cdn(as_agent, conversation):
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
 
 
-def test_the_tabs_say_assignment_is_not_there_yet(as_agent, conversation):
+def test_the_tabs_are_the_real_views(as_agent, conversation):
+    # What each tab holds is tested in tests/inbox/workflow/test_pages.py.
     html = as_agent.get("/").content.decode()
-    for tab in ("Mine", "Unassigned", "All"):
-        assert f">{tab}</button>" in html
-    assert "Assignment arrives with teamwork" in html
+    for view in ("mine", "unassigned", "team", "all"):
+        assert f'data-view="{view}"' in html
+        assert f'id="view-count-{view}"' in html
+    assert "Assignment arrives with teamwork" not in html
 
 
 def test_empty_inbox_teaches(as_agent):
