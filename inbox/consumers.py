@@ -22,6 +22,7 @@ Close code 4401: not (or no longer) signed in: the session ended, the password c
 deactivated. The page sends the person to the login page instead of reconnecting.
 """
 
+import asyncio
 import time
 
 from channels.db import database_sync_to_async
@@ -51,6 +52,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        events.remember_server_loop(asyncio.get_running_loop())
         self.user_id: int = user.pk
         self.session_key: str | None = self.scope["session"].session_key
         self.session_hash: str = await database_sync_to_async(self._session_hash)()
