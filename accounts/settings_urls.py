@@ -21,6 +21,10 @@ urlpatterns = [
     path("teams/<int:team_id>/members", views.team_members, name="team-members"),
     path("teams/<int:team_id>/channels", views.team_channels, name="team-channels"),
     path("teams/<int:team_id>/delete", views.team_delete, name="team-delete"),
+    path("labels/", views.labels_page, name="labels"),
+    path("labels/create", views.label_create, name="label-create"),
+    path("labels/<int:label_id>/rename", views.label_rename, name="label-rename"),
+    path("labels/<int:label_id>/delete", views.label_delete, name="label-delete"),
     path("channels/", views.channels_page, name="channels"),
     path("audit/", views.audit_page, name="audit"),
 ]

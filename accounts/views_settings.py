@@ -1,4 +1,4 @@
-"""The admins' settings pages: users, teams, channels and the audit log. Thin views: authorise with
+"""The admins' settings pages: users, teams, labels, channels and the audit log. Thin views: authorise with
 `inbox.access`, read with `accounts.selectors`, write with `accounts.services`, render.
 
 Every form posts and redirects back (htmx boosts the links and forms, so nothing reloads the whole page).
@@ -12,10 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors, services
@@ -23,7 +25,8 @@ from accounts.models import Presence, Role, Team, User
 from inbox import access
 from inbox.api.errors import ApiError
 from inbox.api.pagination import decode_cursor, encode_cursor
-from inbox.models import Channel
+from inbox.models import Channel, Label
+from inbox.services import workflow
 
 AUDIT_PAGE_SIZE = 50
 
@@ -304,6 +307,84 @@ def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
     if _run(request, services.team_delete, _("Team deleted."), team=team):
         return redirect("settings:teams")
     return redirect("settings:team", team_id=team.pk)
+
+
+# Labels
+
+
+@require_GET
+@admin_only
+def labels_page(request: HttpRequest) -> HttpResponse:
+    labels = Label.objects.annotate(conversation_count=Count("conversations")).order_by("name")
+    return _page(request, "labels.html", "labels", labels=labels)
+
+
+def _label_or_404(label_id: int) -> Label:
+    label = Label.objects.filter(pk=label_id).first()
+    if label is None:
+        raise Http404
+    return label
+
+
+def _run_label(request: HttpRequest, service: Callable, success: str, **kwargs) -> bool:
+    """As `_run`, for the label services of the workflow layer."""
+    try:
+        service(actor=request.user, **kwargs)
+    except workflow.WorkflowRefused as refusal:
+        messages.error(request, refusal.detail)
+        return False
+    messages.success(request, success)
+    return True
+
+
+@require_POST
+@admin_only
+def label_create(request: HttpRequest) -> HttpResponse:
+    _run_label(
+        request,
+        workflow.label_create,
+        _("Label created."),
+        name=request.POST.get("name", ""),
+        color=request.POST.get("color", ""),
+    )
+    return redirect("settings:labels")
+
+
+@require_POST
+@admin_only
+def label_rename(request: HttpRequest, label_id: int) -> HttpResponse:
+    label = _label_or_404(label_id)
+    _run_label(
+        request,
+        workflow.label_update,
+        _("Label saved."),
+        label=label,
+        name=request.POST.get("name", ""),
+        color=request.POST.get("color") or None,
+    )
+    return redirect("settings:labels")
+
+
+@require_POST
+@admin_only
+def label_delete(request: HttpRequest, label_id: int) -> HttpResponse:
+    label = _label_or_404(label_id)
+    if request.POST.get("confirmed") != "1":
+        carried = label.conversations.count()
+        return _confirm(
+            request,
+            title=_("Delete the label %(label)s?") % {"label": label.name},
+            explanation=ngettext(
+                "It is taken off the %(count)d conversation carrying it. Saved views filtering by it show nothing.",
+                "It is taken off the %(count)d conversations carrying it. Saved views filtering by it show nothing.",
+                carried,
+            )
+            % {"count": carried},
+            button=_("Delete label"),
+            cancel_url=reverse("settings:labels"),
+        )
+    _run_label(request, workflow.label_delete, _("Label deleted."), label=label)
+    return redirect("settings:labels")
 
 
 # Channels and the audit log

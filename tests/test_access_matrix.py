@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.models import Role, Team
 from config.routing import websocket_urlpatterns
 from inbox.models import CannedResponse, Notification, SavedView, WebhookEvent
-from tests.factories import MessageFactory, TeamFactory, UserFactory
+from tests.factories import LabelFactory, MessageFactory, TeamFactory, UserFactory
 
 EXCLUDED_PREFIXES = ("django-admin/", "static/")
 WORLD_TEAM = "The world's team"
@@ -115,6 +115,10 @@ MATRIX: dict[str, dict[str, int]] = {
     "settings/teams/<int:team_id>/members": everyone(405),
     "settings/teams/<int:team_id>/channels": everyone(405),
     "settings/teams/<int:team_id>/delete": everyone(405),
+    "settings/labels/": admins(200, others=403, otherwise=302),
+    "settings/labels/create": everyone(405),
+    "settings/labels/<int:label_id>/rename": everyone(405),
+    "settings/labels/<int:label_id>/delete": everyone(405),
     "settings/channels/": admins(200, others=403, otherwise=302),
     "settings/audit/": admins(200, others=403, otherwise=302),
     "healthz": everyone(200),
@@ -132,6 +136,8 @@ MATRIX: dict[str, dict[str, int]] = {
     # POST only (a GET answers 405 once signed in); who may post is tested in tests/api/test_send.py.
     "api/v1/conversations/<int:conversation_id>/read/": signed_in(405, otherwise=401),
     "api/v1/messages/<int:message_id>/retry/": signed_in(405, otherwise=401),
+    # POST only; who may add a note is tested in tests/api/test_teamwork_gaps.py.
+    "api/v1/conversations/<int:conversation_id>/notes/": signed_in(405, otherwise=401),
     "api/v1/canned-responses/": signed_in(200, otherwise=401),
     # PATCH and DELETE only.
     "api/v1/canned-responses/<int:canned_id>/": signed_in(405, otherwise=401),
@@ -146,6 +152,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "api/v1/conversations/<int:conversation_id>/transfer/": signed_in(405, otherwise=401),
     "api/v1/conversations/<int:conversation_id>/status/": signed_in(405, otherwise=401),
     "api/v1/labels/": signed_in(200, otherwise=401),
+    # PATCH and DELETE only (admins; tests/api/test_teamwork_gaps.py).
+    "api/v1/labels/<int:label_id>/": signed_in(405, otherwise=401),
     "api/v1/saved-views/": signed_in(200, otherwise=401),
     "api/v1/saved-views/<int:saved_view_id>/": signed_in(405, otherwise=401),
     "api/v1/me/presence/": signed_in(405, otherwise=401),
@@ -250,6 +258,7 @@ def world(db) -> dict[str, int | str]:
         "notification_id": notification.pk,
         "phone_number_id": message.channel.phone_number_id,
         "media_id": "1234567890",
+        "label_id": LabelFactory().pk,
         "saved_view_id": SavedView.objects.create(owner=UserFactory(), name="Mine, urgent").pk,
         "token": "no-such-invitation",
         "team_id": team.pk,

@@ -208,7 +208,7 @@ class MessagePageSerializer(serializers.Serializer):
 # What the API sends: the kinds `payloads.content_from_payload` builds, and files (WhatsApp's media types).
 MEDIA_TYPES = tuple(limits.MEDIA_RULES)
 SEND_TYPES = (*payloads.CONTENT_KINDS, *MEDIA_TYPES)
-# The fields each type takes besides `type` and `reply_to`: (required, optional).
+# The fields each type takes besides `type`, `reply_to` and `force`: (required, optional).
 _TYPE_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "text": (frozenset({"text"}), frozenset({"preview_url"})),
     "location": (frozenset({"location"}), frozenset()),
@@ -245,6 +245,10 @@ def _id_field(help_text: str) -> serializers.IntegerField:
 
 
 _REPLY_TO_HELP = "Quote this earlier message of the conversation (our message id, not WhatsApp's)."
+_FORCE_HELP = (
+    "Send even though a colleague is typing here or replied in the last seconds (without it, that answers 409 "
+    "`someone_else_replying`)."
+)
 
 
 class LocationSerializer(ClosedSerializer):
@@ -298,12 +302,13 @@ class MessageSendSerializer(ClosedSerializer):
     )
     filename = StrictCharField(required=False, allow_blank=True, help_text="The name a document is shown with.")
     reply_to = _id_field(_REPLY_TO_HELP)
+    force = serializers.BooleanField(default=False, help_text=_FORCE_HELP)
 
     def validate(self, attrs: dict) -> dict:
         required, optional = _TYPE_FIELDS[attrs["type"]]
         problems = {
             name: [f"A {attrs['type']} message does not take `{name}`."]
-            for name in sorted(set(attrs) - required - optional - {"type", "reply_to"})
+            for name in sorted(set(attrs) - required - optional - {"type", "reply_to", "force"})
         }
         problems.update((name, ["This field is required."]) for name in sorted(required - set(attrs)))
         if problems:
@@ -344,6 +349,7 @@ class MessageUploadSerializer(ClosedSerializer):
         required=False, allow_blank=True, help_text="The name a document is shown with (default: the file's name)."
     )
     reply_to = _id_field(_REPLY_TO_HELP)
+    force = serializers.BooleanField(default=False, help_text=_FORCE_HELP)
 
 
 class SendRefusalSerializer(ErrorSerializer):

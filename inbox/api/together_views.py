@@ -1,5 +1,6 @@
-"""REST API v1 for working together: canned responses, notifications and search. Thin views over
-`inbox.services.canned`, `inbox.services.notifications` and `inbox.together_selectors`."""
+"""REST API v1 for working together: private notes, canned responses, notifications and search. Thin views
+over `inbox.services.notes`, `inbox.services.canned`, `inbox.services.notifications` and
+`inbox.together_selectors`."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,9 +14,11 @@ from rest_framework.views import APIView
 from inbox import together_selectors
 from inbox.api.errors import ApiError
 from inbox.api.pagination import MAX_LIMIT, integer_parameter
-from inbox.api.serializers import ErrorSerializer
+from inbox.api.serializers import ErrorSerializer, MessageSerializer
+from inbox.api.views import _conversation_or_404
 from inbox.models import CannedResponse, Notification, NotificationKind
 from inbox.services import canned as canned_service
+from inbox.services import notes as note_service
 from inbox.services import notifications as notification_service
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
@@ -28,6 +31,39 @@ def _refused(refused: canned_service.CannedRefused) -> ApiError:
     if refused.code == "duplicate_shortcut":
         return ApiError(409, refused.code, refused.detail)
     return ApiError(400, refused.code, refused.detail)
+
+
+# Notes
+
+
+class NoteInputSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"The note, at most {note_service.NOTE_LENGTH} characters; `@handle` mentions a colleague.",
+    )
+
+
+class ConversationNotesView(APIView):
+    @extend_schema(
+        operation_id="conversations_notes_create",
+        tags=["conversations"],
+        description=(
+            "Add a private note for the team (agents and admins). It is never sent to the customer; colleagues "
+            "it @mentions who may see the conversation are notified. An empty or too long note is 400."
+        ),
+        request=NoteInputSerializer,
+        responses={201: MessageSerializer, **ERRORS, **NOT_FOUND},
+    )
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = _conversation_or_404(request.user, conversation_id)
+        data = _valid(NoteInputSerializer, request.data)
+        try:
+            note = note_service.note_add(conversation=conversation, author=request.user, body=data["body"])
+        except note_service.NoteRefused as refused:
+            # As the composer's Note tab answers: 403 for who may not write here, 400 for the note itself.
+            raise ApiError(403 if refused.code == "permission_denied" else 400, refused.code, refused.detail)
+        return Response(MessageSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 # Canned responses

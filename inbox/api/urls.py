@@ -32,6 +32,11 @@ urlpatterns = [
         views.WebhookEventReprocessView.as_view(),
         name="webhook-event-reprocess",
     ),
+    path(
+        "conversations/<int:conversation_id>/notes/",
+        together_views.ConversationNotesView.as_view(),
+        name="conversation-notes",
+    ),
     path("canned-responses/", together_views.CannedResponseListView.as_view(), name="canned-response-list"),
     path(
         "canned-responses/<int:canned_id>/",
@@ -69,6 +74,7 @@ urlpatterns = [
         name="conversation-status",
     ),
     path("labels/", workflow_views.LabelListView.as_view(), name="label-list"),
+    path("labels/<int:label_id>/", workflow_views.LabelDetailView.as_view(), name="label-detail"),
     path("saved-views/", workflow_views.SavedViewListView.as_view(), name="saved-view-list"),
     path("saved-views/<int:saved_view_id>/", workflow_views.SavedViewDetailView.as_view(), name="saved-view-detail"),
     path("me/presence/", workflow_views.PresenceView.as_view(), name="me-presence"),

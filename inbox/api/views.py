@@ -2,6 +2,7 @@
 serialises. Lists are keyset pages (`inbox.api.pagination`)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -43,6 +44,7 @@ from inbox.services.outbound import (
     message_send,
 )
 from inbox.services.webhook_admin import WebhookEventNotReprocessable, webhook_event_reprocess
+from inbox.viewers import someone_else_replying
 
 ERRORS = {
     400: ErrorSerializer,
@@ -51,6 +53,7 @@ ERRORS = {
 }
 NOT_FOUND = {404: ErrorSerializer}
 REFUSED = {422: SendRefusalSerializer}
+CLAIMED = {409: ErrorSerializer}
 
 
 # Channels
@@ -189,6 +192,14 @@ def _refusal(refused: SendRefused) -> Response:
     return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
+def _claim_check(user: User, conversation: Conversation) -> None:
+    """The composer's soft claim: someone else is typing here or just replied. `force` sends anyway."""
+    other = someone_else_replying(conversation_id=conversation.pk, user=user)
+    if other is not None:
+        detail = _("%(name)s is replying to this customer. Send anyway?") % {"name": other.name or other.email}
+        raise ApiError(409, "someone_else_replying", detail)
+
+
 def _reply_to(user: User, conversation: Conversation, message_id: int | None) -> Message | None:
     if message_id is None:
         return None
@@ -241,10 +252,12 @@ class ConversationMessagesView(APIView):
             "upload a file (`type`, `file`, `caption`, `filename`). The message is queued (`status` "
             '"queued") and goes out in the background; its status then follows WhatsApp\'s reports. '
             "When WhatsApp's rules or limits forbid it, the answer is 422 with a stable `code`, such as "
-            "`window_closed` (more than 24 hours since the customer wrote: only a template may be sent)."
+            "`window_closed` (more than 24 hours since the customer wrote: only a template may be sent). "
+            "When a colleague is typing here or replied in the last seconds, the answer is 409 "
+            '`someone_else_replying` unless the request says `"force": true` (`force=1` in a form).'
         ),
         request={"application/json": MessageSendSerializer, "multipart/form-data": MessageUploadSerializer},
-        responses={201: MessageSerializer, **ERRORS, **NOT_FOUND, **REFUSED},
+        responses={201: MessageSerializer, **ERRORS, **NOT_FOUND, **CLAIMED, **REFUSED},
     )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = _conversation_or_404(request.user, conversation_id)
@@ -253,6 +266,8 @@ class ConversationMessagesView(APIView):
         serializer = (MessageUploadSerializer if upload else MessageSendSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if not data["force"]:
+            _claim_check(request.user, conversation)
         reply_to = _reply_to(request.user, conversation, data.get("reply_to"))
         try:
             if upload:

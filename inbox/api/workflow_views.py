@@ -331,6 +331,57 @@ class LabelListView(APIView):
         return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
 
+class LabelPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64, required=False)
+    color = serializers.CharField(max_length=7, required=False, help_text="A hex colour such as #1a7f5a.")
+
+
+class LabelDetailView(APIView):
+    @extend_schema(
+        operation_id="labels_update",
+        tags=["workflow"],
+        description="Rename and/or recolour a label (admins only); conversations carrying it keep it.",
+        request=LabelPatchSerializer,
+        responses={200: LabelSerializer, **ERRORS, **NOT_FOUND, **REFUSED},
+    )
+    def patch(self, request: Request, label_id: int) -> Response:
+        label = _label_or_404(label_id)
+        serializer = LabelPatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            label = workflow.label_update(
+                label=label,
+                actor=request.user,
+                name=serializer.validated_data.get("name"),
+                color=serializer.validated_data.get("color"),
+            )
+        except workflow.WorkflowRefused as refusal:
+            raise _refused(refusal)
+        return Response(LabelSerializer(label).data)
+
+    @extend_schema(
+        operation_id="labels_destroy",
+        tags=["workflow"],
+        description="Delete a label (admins only): it is taken off every conversation carrying it.",
+        request=None,
+        responses={204: None, **ERRORS, **NOT_FOUND},
+    )
+    def delete(self, request: Request, label_id: int) -> Response:
+        label = _label_or_404(label_id)
+        try:
+            workflow.label_delete(label=label, actor=request.user)
+        except workflow.WorkflowRefused as refusal:
+            raise _refused(refusal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _label_or_404(label_id: int) -> Label:
+    label = Label.objects.filter(pk=label_id).first()
+    if label is None:
+        raise NotFound("No such label.")
+    return label
+
+
 class SavedViewListView(APIView):
     @extend_schema(
         operation_id="saved_views_list",

@@ -600,6 +600,48 @@ def label_create(*, actor: User, name: str, color: str = "") -> Label:
     return label
 
 
+def label_update(*, label: Label, actor: User, name: str | None = None, color: str | None = None) -> Label:
+    """Rename and/or recolour a label; the conversations carrying it keep it (admins only)."""
+    if not access.can_manage_labels(actor):
+        raise WorkflowRefused("permission_denied", _("Only admins manage the list of labels."))
+    changes: dict[str, str] = {}
+    if name is not None:
+        name = " ".join(name.split())
+        if not name:
+            raise WorkflowRefused("invalid_label", _("A label needs a name."))
+        if name != label.name:
+            changes["name"] = name
+    if color is not None and color != label.color:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+            raise WorkflowRefused("invalid_color", _("A label's colour is written like #1a7f5a."))
+        changes["color"] = color
+    if not changes:
+        return label
+    with transaction.atomic():
+        if "name" in changes and Label.objects.filter(name__iexact=name).exclude(pk=label.pk).exists():
+            raise WorkflowRefused("duplicate_name", _("A label with this name exists already."))
+        details = {field: [getattr(label, field), value] for field, value in changes.items()}
+        for field, value in changes.items():
+            setattr(label, field, value)
+        label.save(update_fields=list(changes))
+        audit_record(actor=actor, action="label.updated", target=label, details=details)
+    return label
+
+
+def label_delete(*, label: Label, actor: User) -> int:
+    """Delete a label from the shared list and from every conversation carrying it (admins only).
+    Returns how many conversations carried it."""
+    if not access.can_manage_labels(actor):
+        raise WorkflowRefused("permission_denied", _("Only admins manage the list of labels."))
+    with transaction.atomic():
+        carried = label.conversations.count()
+        audit_record(
+            actor=actor, action="label.deleted", target=label, details={"name": label.name, "conversations": carried}
+        )
+        label.delete()
+    return carried
+
+
 # --- Bulk actions -----------------------------------------------------------------------------------------
 
 
