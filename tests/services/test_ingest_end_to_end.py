@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from accounts.models import Role
 from inbox.models import Message, WebhookEvent
 from inbox.providers.whatsapp_cloud.signature import sign
-from tests.factories import TEST_APP_SECRET, ChannelFactory, UserFactory
+from tests.factories import TEST_APP_SECRET, ChannelFactory, UserFactory, worked_by
 
 pytestmark = pytest.mark.services
 
@@ -49,12 +49,13 @@ def _wait_until(condition, timeout: float = 30) -> None:
 
 
 def test_signed_deliveries_reach_the_api_through_a_real_worker(celery_worker, daphne_server):
-    # given a connected number, an agent with a token, and 20 deliveries (the first one sent twice)
+    # given a connected number, an agent of a team that works it, and 20 deliveries (the first one sent twice)
     channel = ChannelFactory(phone_number_id="106540352242922")
     agent = UserFactory(email="agent@example.com", role=Role.AGENT)
     # The server process only knows Django's default hashers, not the tests' fast one.
     agent.password = PBKDF2PasswordHasher().encode("correct horse battery", PBKDF2PasswordHasher().salt())
     agent.save(update_fields=["password"])
+    worked_by(agent, channel)
     bodies = [_delivery(channel.phone_number_id, index) for index in range(20)]
 
     # when Meta posts them, with a replay of the first
