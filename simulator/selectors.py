@@ -188,6 +188,24 @@ def _location(content: dict) -> dict[str, Any]:
     }
 
 
+def _fill_shared_kinds(bubble: Bubble, message_type: str, content: dict) -> bool:
+    """Text, media, location and contacts look the same whoever sent them. True when `message_type` was one."""
+    if message_type == "text":
+        bubble.text = str(content.get("body") or "")
+    elif message_type in MEDIA_TYPES:
+        bubble.media_kind = message_type
+        bubble.media_url = _media_url(content)
+        bubble.media_name = str(content.get("filename") or "")
+        bubble.text = str(content.get("caption") or "")
+    elif message_type == "location":
+        bubble.location = _location(content)
+    elif message_type == "contacts":
+        bubble.contacts = _contacts(content)
+    else:
+        return False
+    return True
+
+
 def _business_bubble(message: SimulatedMessage) -> Bubble:
     body = message.payload if isinstance(message.payload, dict) else {}
     content = _type_object(body, message.type)
@@ -203,18 +221,9 @@ def _business_bubble(message: SimulatedMessage) -> Bubble:
         bubble.notice = "failed"
         bubble.error = f"{error.get('code')}: {error.get('title')}"
         return bubble
-    if message.type == "text":
-        bubble.text = str(content.get("body") or "")
-    elif message.type in MEDIA_TYPES:
-        bubble.media_kind = message.type
-        bubble.media_url = _media_url(content)
-        bubble.media_name = str(content.get("filename") or "")
-        bubble.text = str(content.get("caption") or "")
-    elif message.type == "location":
-        bubble.location = _location(content)
-    elif message.type == "contacts":
-        bubble.contacts = _contacts(content)
-    elif message.type == "interactive":
+    if _fill_shared_kinds(bubble, message.type, content):
+        return bubble
+    if message.type == "interactive":
         _interactive(bubble, content)
     elif message.type == "template":
         _template(bubble, content)
@@ -309,18 +318,9 @@ def _own(message: SimulatedMessage) -> Bubble:
         read=message.status == SimulatedStatus.READ,
         reply_to=str((payload.get("context") or {}).get("id") or ""),
     )
-    if message.type == "text":
-        bubble.text = str(content.get("body") or "")
-    elif message.type in MEDIA_TYPES:
-        bubble.media_kind = message.type
-        bubble.media_url = _media_url(content)
-        bubble.media_name = str(content.get("filename") or "")
-        bubble.text = str(content.get("caption") or "")
-    elif message.type == "location":
-        bubble.location = _location(content)
-    elif message.type == "contacts":
-        bubble.contacts = _contacts(content)
-    elif message.type == "interactive":
+    if _fill_shared_kinds(bubble, message.type, content):
+        return bubble
+    if message.type == "interactive":
         reply = content.get(str(content.get("type"))) or {}
         bubble.text = str(reply.get("title") or "")
     elif message.type == "button":
