@@ -241,16 +241,22 @@ def phone(request: HttpRequest) -> HttpResponse:
     return render(request, "simulator/phone.html", context)
 
 
-@require_POST
-@_enabled
-def phone_thread(request: HttpRequest) -> HttpResponse:
-    """The chat, polled every second while the page is visible. Looking at it reads what was delivered."""
+def _open_chat_or_404(request: HttpRequest):
+    """The number and customer the page's form names; a 404 when either is missing or unknown."""
     try:
         channel, customer = _selection(request.POST)
     except ControlError:
         raise Http404
     if customer is None:
         raise Http404
+    return channel, customer
+
+
+@require_POST
+@_enabled
+def phone_thread(request: HttpRequest) -> HttpResponse:
+    """The chat, polled every second while the page is visible. Looking at it reads what was delivered."""
+    channel, customer = _open_chat_or_404(request)
     services.customer_read(channel=channel, wa_id=customer.wa_id, delivered_only=True)
     context = _thread_context(customer)
     if request.POST.get("version") == context["version"]:
@@ -279,12 +285,7 @@ def _page_fields(request: HttpRequest) -> tuple[str, dict[str, Any], Upload | No
 @_enabled
 def phone_send(request: HttpRequest) -> HttpResponse:
     """The customer writes, shares, reacts or taps a button: the same path as POST /simulator/api/inbound."""
-    try:
-        channel, customer = _selection(request.POST)
-    except ControlError:
-        raise Http404
-    if customer is None:
-        raise Http404
+    channel, customer = _open_chat_or_404(request)
     error = ""
     try:
         kind, fields, upload = _page_fields(request)
@@ -322,12 +323,7 @@ def phone_customer(request: HttpRequest) -> HttpResponse:
 @_enabled
 def phone_age(request: HttpRequest) -> HttpResponse:
     """Fast-forward: the customer's last message moves a day into the past, so the window closes."""
-    try:
-        channel, customer = _selection(request.POST)
-    except ControlError:
-        raise Http404
-    if customer is None:
-        raise Http404
+    channel, customer = _open_chat_or_404(request)
     try:
         hours = float(request.POST.get("hours", "25"))
     except ValueError:
