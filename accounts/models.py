@@ -50,6 +50,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.OFFLINE)
     presence_changed_at = models.DateTimeField(null=True, blank=True)
     max_open_conversations = models.PositiveIntegerField(default=10)
+    # Agents an admin allowed to write message templates (admins always may; approval stays with admins).
+    can_author_templates = models.BooleanField(default=False)
     # Two-factor login (TOTP). The secret is encrypted at rest; confirmed once the first code matched.
     otp_secret = EncryptedTextField(blank=True, default="")
     otp_confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -55,6 +55,8 @@ class Contact(models.Model):
     parent_bsuid = models.CharField(max_length=160, blank=True)
     profile_name = models.CharField(max_length=256, blank=True)
     username = models.CharField(max_length=256, blank=True)
+    # The language the business writes to them in (`en_US`, `pt_BR`): templates in it are offered first.
+    language = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -222,6 +224,10 @@ class Message(models.Model):
     # The person who wrote an outbound message; None for inbound messages (and for automations).
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="authored_messages"
+    )
+    # For a template message: the template it was built from (its analytics count it).
+    template = models.ForeignKey(
+        "templates_app.MessageTemplate", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
 
     class Meta:
@@ -433,6 +439,7 @@ class NotificationKind(models.TextChoices):
     NEW_MESSAGE = "new_message", _("New message")
     TRANSFER = "transfer", _("Transferred to you")
     ESCALATION = "escalation", _("Escalation")
+    TEMPLATE = "template", _("Template")
 
 
 class Notification(models.Model):
@@ -442,6 +449,9 @@ class Notification(models.Model):
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    template = models.ForeignKey(
+        "templates_app.MessageTemplate", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
