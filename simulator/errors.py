@@ -19,6 +19,11 @@ TITLES = {
     131047: "Re-engagement message",
     131053: "Media upload error",
     131056: "(Business Account, Consumer Account) pair rate limit hit",
+    132000: "Number of parameters does not match the expected number of params",
+    132001: "Template name does not exist in the translation",
+    132012: "Parameter format does not match format in the created template",
+    132015: "Template is Paused",
+    132016: "Template is Disabled",
 }
 
 DETAILS = {
@@ -30,6 +35,8 @@ DETAILS = {
     "to this number.",
     131056: "Message failed to send because there were too many messages sent from this phone number to the "
     "same phone number in a short period of time.",
+    132015: "Template is paused due to low quality so it cannot be sent in a template message.",
+    132016: "Template has been paused too many times due to low quality and is now permanently disabled.",
 }
 
 _TRACE_ALPHABET = string.ascii_letters + string.digits + "_-"
@@ -41,7 +48,10 @@ def fbtrace_id() -> str:
 
 @dataclass
 class GraphError(Exception):
-    """A refusal the Graph API answers synchronously."""
+    """A refusal the Graph API answers synchronously.
+
+    Messaging errors carry `error_data.details`; management errors (templates) carry Meta's
+    `is_transient`, `error_user_title` and `error_user_msg` instead."""
 
     code: int
     details: str = ""
@@ -49,6 +59,8 @@ class GraphError(Exception):
     type: str = "OAuthException"
     message: str = ""
     error_subcode: int | None = None
+    user_title: str = ""
+    user_msg: str = ""
 
     def __post_init__(self) -> None:
         super().__init__(self.message or f"(#{self.code}) {TITLES.get(self.code, 'Error')}")
@@ -58,6 +70,10 @@ class GraphError(Exception):
         error: dict = {"message": str(self), "type": self.type, "code": self.code}
         if self.error_subcode is not None:
             error["error_subcode"] = self.error_subcode
+        if self.user_title or self.user_msg:
+            error["is_transient"] = False
+            error["error_user_title"] = self.user_title
+            error["error_user_msg"] = self.user_msg
         if self.details:
             error["error_data"] = {"messaging_product": "whatsapp", "details": self.details}
         error["fbtrace_id"] = fbtrace_id()
@@ -66,6 +82,14 @@ class GraphError(Exception):
 
 def invalid_parameter(details: str) -> GraphError:
     return GraphError(code=100, details=details)
+
+
+def invalid_template(user_title: str, user_msg: str, *, error_subcode: int | None = None) -> GraphError:
+    """A template management refusal, shaped like RB:templates/delete_template_with_error_response:
+    `"message":"Invalid parameter"`, code 100, and a title and sentence meant for people."""
+    return GraphError(
+        code=100, message="Invalid parameter", error_subcode=error_subcode, user_title=user_title, user_msg=user_msg
+    )
 
 
 def invalid_value(details: str) -> GraphError:

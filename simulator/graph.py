@@ -1,5 +1,5 @@
 """The simulated Graph API under /simulator/graph/<version>/: Meta's paths, bodies, errors and headers
-(shared/whatsapp-cloud-api.md §1-§4), for channels whose graph_api_base points here.
+(shared/whatsapp-cloud-api.md §1-§5), for channels whose graph_api_base points here.
 
 Every call is kept in the GraphRequest ledger. Views authenticate, call one service and shape the answer.
 """
@@ -19,14 +19,18 @@ from django.views.decorators.csrf import csrf_exempt
 
 from inbox.models import Channel
 from inbox.services.sandbox import is_sandbox_channel
-from simulator import rules, services
-from simulator.errors import GraphError, bad_token, fbtrace_id, invalid_parameter, unknown_object
-from simulator.models import GraphRequest, MediaOwner, SimulatedMedia
+from simulator import rules, selectors, services
+from simulator.errors import GraphError, bad_token, fbtrace_id, invalid_parameter, invalid_template, unknown_object
+from simulator.models import GraphRequest, MediaOwner, SimulatedMedia, SimulatedTemplate
+from simulator.template_validation import parse_edit
 from simulator.validation import ReadRequest, parse_send
 
 # Media download URLs are valid for five minutes (§4).
 MEDIA_URL_LIFETIME_SECONDS = 300
 LEDGER_BODY_LIMIT = 100_000
+# `GET /{waba_id}/message_templates` pages: Graph's default page size, and the most it serves at once.
+TEMPLATES_PAGE_DEFAULT = 25
+TEMPLATES_PAGE_MAX = 1000
 
 
 @dataclass
@@ -36,6 +40,8 @@ class _Call:
     version: str = ""
     channel: Channel | None = None
     authorized: bool = False
+    # X-Business-Use-Case-Usage's `type`: messaging calls, or the management API (templates).
+    usage_type: str = "whatsapp"
 
 
 Handler = Callable[[HttpRequest, str, _Call], dict | HttpResponse]
@@ -71,7 +77,7 @@ def _json_response(document: dict, status: int, call: _Call) -> HttpResponse:
             )
     if call.channel is not None:
         usage = {
-            "type": "whatsapp",
+            "type": call.usage_type,
             "call_count": 1,
             "total_cputime": 1,
             "total_time": 1,
@@ -134,6 +140,23 @@ def _number(object_id: str, request: HttpRequest, call: _Call) -> Channel:
         raise unknown_object(object_id, (request.method or "get").lower())
     _authorise(request, channel, call)
     return channel
+
+
+def _waba(waba_id: str, request: HttpRequest, call: _Call) -> str:
+    """A simulated WABA named in the path: the token must be the access token of one of its channels."""
+    call.usage_type = "whatsapp_business_management"
+    channels = services.simulated_waba_channels(waba_id)
+    token = _token(request)
+    if not channels:
+        if not token:
+            raise bad_token()
+        raise unknown_object(waba_id, (request.method or "get").lower())
+    match = next((c for c in channels if token and hmac.compare_digest(token.encode(), c.access_token.encode())), None)
+    call.channel = match or channels[0]
+    if match is None:
+        raise bad_token()
+    call.authorized = True
+    return waba_id
 
 
 def _body(request: HttpRequest) -> object:
@@ -219,7 +242,96 @@ def _media_upload(request: HttpRequest, object_id: str, call: _Call) -> dict:
     return {"id": media.media_id}
 
 
-# /{media_id} and /{phone_number_id}
+# /{waba_id}/message_templates
+
+
+@csrf_exempt
+def message_templates(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+    return _serve(request, object_id, _message_templates, version)
+
+
+def _message_templates(request: HttpRequest, object_id: str, call: _Call) -> dict:
+    waba_id = _waba(object_id, request, call)
+    if request.method == "GET":
+        return _templates_page(request, waba_id)
+    if request.method == "POST":
+        body = _body(request)
+        if not isinstance(body, dict):
+            raise invalid_template("Invalid request", "The request body must be a JSON object.")
+        template = services.template_create(
+            waba_id=waba_id,
+            name=body.get("name"),
+            language=body.get("language"),
+            category=body.get("category"),
+            components=body.get("components"),
+            parameter_format=body.get("parameter_format"),
+            allow_category_change=body.get("allow_category_change"),
+        )
+        return {"id": template.template_id, "status": template.status, "category": template.category}
+    if request.method == "DELETE":
+        # Meta's clients put name and hsm_id in the query string; some send them in the body.
+        params = request.GET if request.GET.get("name") or not request.body else _body(request)
+        if not isinstance(params, dict):
+            raise invalid_template("Invalid request", "The request body must be a JSON object.")
+        services.template_delete(waba_id=waba_id, name=params.get("name"), hsm_id=params.get("hsm_id"))
+        return {"success": True}
+    raise unknown_object(object_id, (request.method or "get").lower())
+
+
+def _templates_page(request: HttpRequest, waba_id: str) -> dict:
+    """One page of the WABA's templates, oldest first, with Graph's cursors (`{"data":[]}` when empty).
+    Filters: `name` (a part of the name), `language`, `status`, `category`; `fields` picks the fields."""
+    try:
+        limit = int(request.GET.get("limit") or TEMPLATES_PAGE_DEFAULT)
+    except ValueError:
+        raise invalid_parameter("Param limit must be an integer.")
+    limit = max(1, min(limit, TEMPLATES_PAGE_MAX))
+    templates = SimulatedTemplate.objects.filter(waba_id=waba_id).order_by("id")
+    if request.GET.get("name"):
+        templates = templates.filter(name__icontains=request.GET["name"])
+    if request.GET.get("language"):
+        templates = templates.filter(language=request.GET["language"])
+    if request.GET.get("status"):
+        templates = templates.filter(status=request.GET["status"].upper())
+    if request.GET.get("category"):
+        templates = templates.filter(category=request.GET["category"].upper())
+    rows = list(templates)
+    start = 0
+    if request.GET.get("after"):
+        start = _cursor(request.GET["after"]) + 1
+    elif request.GET.get("before"):
+        start = max(0, _cursor(request.GET["before"]) - limit)
+    page = rows[start : start + limit]
+    if not page:
+        return {"data": []}
+    fields = _fields(request)
+    end = start + len(page) - 1
+    paging: dict = {"cursors": {"before": rules.graph_cursor(start), "after": rules.graph_cursor(end)}}
+    if end + 1 < len(rows):
+        paging["next"] = _page_url(request, after=rules.graph_cursor(end))
+    if start > 0:
+        paging["previous"] = _page_url(request, before=rules.graph_cursor(start))
+    return {"data": [selectors.template_object(t, fields=fields) for t in page], "paging": paging}
+
+
+def _cursor(cursor: str) -> int:
+    position = rules.graph_cursor_position(cursor)
+    if position is None:
+        raise invalid_parameter("Param after/before is not a valid cursor.")
+    return position
+
+
+def _page_url(request: HttpRequest, **cursor: str) -> str:
+    query = {key: value for key, value in request.GET.items() if key not in ("after", "before", "access_token")}
+    return request.build_absolute_uri(request.path) + "?" + urlencode({**query, **cursor})
+
+
+def _fields(request: HttpRequest) -> list[str] | None:
+    fields = [field.strip() for field in request.GET.get("fields", "").split(",") if field.strip()]
+    return fields or None
+
+
+# /{media_id}, /{template_id} and /{phone_number_id}
 
 
 @csrf_exempt
@@ -241,6 +353,9 @@ def _node(request: HttpRequest, object_id: str, call: _Call) -> dict:
             services.media_delete(media=media)
             return {"success": True}
         raise unknown_object(object_id, method)
+    template = services.template_lookup(template_id=object_id)
+    if template is not None and services.simulated_waba_channels(template.waba_id):
+        return _template_node(request, template, call)
     channel = _number(object_id, request, call)
     if method != "get":
         raise unknown_object(object_id, method)
@@ -253,6 +368,25 @@ def _node(request: HttpRequest, object_id: str, call: _Call) -> dict:
         "throughput": {"level": "STANDARD"},
         "id": channel.phone_number_id,
     }
+
+
+def _template_node(request: HttpRequest, template: SimulatedTemplate, call: _Call) -> dict:
+    """`GET /{template_id}` (the template object) and `POST /{template_id}` (an edit, §5)."""
+    _waba(template.waba_id, request, call)
+    method = (request.method or "get").lower()
+    if method == "get":
+        return selectors.template_object(template, fields=_fields(request))
+    if method == "post":
+        edit = parse_edit(
+            _body(request),
+            name=template.name,
+            language=template.language,
+            category=template.category,
+            parameter_format=template.parameter_format,
+        )
+        services.template_edit(template=template, components=edit.components, category=edit.category)
+        return {"success": True}
+    raise unknown_object(template.template_id, method)
 
 
 def _media_info(request: HttpRequest, media: SimulatedMedia) -> dict:

@@ -1,5 +1,5 @@
 """What the simulated Cloud API remembers: its numbers' limits, the customers' phones, every message either
-way, media, the webhooks it sent and a ledger of every Graph request.
+way, media, the message templates of each WABA, the webhooks it sent and a ledger of every Graph request.
 
 Only channels whose `graph_api_base` points at the simulator ever get rows here. Data only: the writes
 live in `simulator.services`.
@@ -83,6 +83,9 @@ class SimulatedMessage(models.Model):
     # The failure decided when the message was accepted, reported by the asynchronous "failed" status.
     error = models.JSONField(null=True, blank=True)
     pricing = models.JSONField(null=True, blank=True)
+    # A template message: the approved template as it was when the message was sent (id, category,
+    # parameter_format, components), so the phone shows what the customer received even after an edit.
+    template = models.JSONField(null=True, blank=True)
     api_version = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -120,14 +123,18 @@ class SimulatedMedia(models.Model):
 class WebhookKind(models.TextChoices):
     MESSAGE = "message", _("Customer message")
     STATUS = "status", _("Status")
+    TEMPLATE = "template", _("Template management")
 
 
 class SimulatedWebhook(models.Model):
-    """A signed webhook delivery the simulator made (or tried to), byte for byte."""
+    """A signed webhook delivery the simulator made (or tried to), byte for byte. Template management
+    webhooks are signed for the first simulated channel of the template's WABA."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     message = models.ForeignKey(SimulatedMessage, on_delete=models.CASCADE, null=True, related_name="webhooks")
     kind = models.CharField(max_length=16, choices=WebhookKind.choices)
+    # The `changes[].field` of a management webhook (message_template_status_update, ...); "messages" otherwise.
+    field = models.CharField(max_length=64, default="messages")
     raw_body = models.BinaryField()
     signature = models.CharField(max_length=100)
     transport = models.CharField(max_length=16, blank=True)
@@ -166,3 +173,96 @@ class GraphRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.response_status}"
+
+
+class TemplateCategory(models.TextChoices):
+    MARKETING = "MARKETING", _("Marketing")
+    UTILITY = "UTILITY", _("Utility")
+    AUTHENTICATION = "AUTHENTICATION", _("Authentication")
+
+
+class TemplateStatus(models.TextChoices):
+    """The statuses of the contract (§5); the simulator moves templates through the first eight."""
+
+    APPROVED = "APPROVED", _("Approved")
+    PENDING = "PENDING", _("Pending review")
+    REJECTED = "REJECTED", _("Rejected")
+    PAUSED = "PAUSED", _("Paused")
+    DISABLED = "DISABLED", _("Disabled")
+    FLAGGED = "FLAGGED", _("Flagged")
+    IN_APPEAL = "IN_APPEAL", _("In appeal")
+    REINSTATED = "REINSTATED", _("Reinstated")
+    PENDING_DELETION = "PENDING_DELETION", _("Pending deletion")
+    DELETED = "DELETED", _("Deleted")
+    ARCHIVED = "ARCHIVED", _("Archived")
+    UNARCHIVED = "UNARCHIVED", _("Unarchived")
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED", _("Limit exceeded")
+    LOCKED = "LOCKED", _("Locked")
+
+
+class ParameterFormat(models.TextChoices):
+    POSITIONAL = "POSITIONAL", _("Positional ({{1}})")
+    NAMED = "NAMED", _("Named ({{first_name}})")
+
+
+class QualityScore(models.TextChoices):
+    GREEN = "GREEN", _("Green (high)")
+    YELLOW = "YELLOW", _("Yellow (medium)")
+    RED = "RED", _("Red (low)")
+    UNKNOWN = "UNKNOWN", _("Unknown")
+
+
+class RejectionReason(models.TextChoices):
+    """`reason` of a status webhook and `rejected_reason` of the template (§5); NONE when not rejected."""
+
+    NONE = "NONE", _("None")
+    ABUSIVE_CONTENT = "ABUSIVE_CONTENT", _("Abusive content")
+    INCORRECT_CATEGORY = "INCORRECT_CATEGORY", _("Incorrect category")
+    INVALID_FORMAT = "INVALID_FORMAT", _("Invalid format")
+    PROMOTIONAL = "PROMOTIONAL", _("Promotional")
+    SCAM = "SCAM", _("Scam")
+    TAG_CONTENT_MISMATCH = "TAG_CONTENT_MISMATCH", _("Tag and content mismatch")
+
+
+class SimulatedTemplate(models.Model):
+    """A message template in a WABA's registry, as Meta keeps it (§5): the components in Meta's create
+    shape, the review status, quality and category history.
+
+    `components` is the latest version (what GET returns); `approved_components` is the version sends use.
+    They differ while an edit of an approved template is in review, and `approved_components` is None
+    while the template was never approved."""
+
+    waba_id = models.CharField(max_length=64)
+    template_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=512)
+    # Stored verbatim: `en_US`, `pt_BR` and `en-US` all occur (§10).
+    language = models.CharField(max_length=16)
+    category = models.CharField(max_length=16, choices=TemplateCategory.choices)
+    previous_category = models.CharField(max_length=32, blank=True)
+    parameter_format = models.CharField(
+        max_length=16, choices=ParameterFormat.choices, default=ParameterFormat.POSITIONAL
+    )
+    components = models.JSONField(default=list)
+    approved_components = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=TemplateStatus.choices, default=TemplateStatus.PENDING)
+    rejected_reason = models.CharField(max_length=32, choices=RejectionReason.choices, default=RejectionReason.NONE)
+    quality_score = models.CharField(max_length=8, choices=QualityScore.choices, default=QualityScore.UNKNOWN)
+    quality_updated_at = models.DateTimeField(default=timezone.now)
+    allow_category_change = models.BooleanField(default=False)
+    # Epoch seconds of the edits made to the template while it was approved (Meta allows 1 per 24 hours and
+    # 10 per 30 days); older than 30 days are dropped.
+    approved_edit_times = models.JSONField(default=list)
+    # Bumped by every submission for review: a review task decides only the revision it was queued for.
+    revision = models.PositiveIntegerField(default=1)
+    status_updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["waba_id", "name", "language"], name="simulated_template_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language}, {self.status})"

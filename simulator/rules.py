@@ -5,6 +5,7 @@ Switchboard's pacing and policy code meet the same refusals here as they would a
 Table-tested in tests/simulator/test_rules.py.
 """
 
+import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,17 +111,18 @@ class Pricing:
         return {"billable": self.billable, "pricing_model": "PMP", "type": self.type, "category": self.category}
 
 
-def pricing_for(*, message_type: str, window_open: bool) -> Pricing:
-    """How Meta prices a delivered message (§13).
+def pricing_for(*, message_type: str, window_open: bool, template_category: str | None = None) -> Pricing:
+    """How Meta prices a delivered message under per-message pricing (§13), by the template's category.
 
-    Free-form (service) replies are free and only ever delivered inside the window. The simulator keeps no
-    template registry, so every template is priced as a utility template: free inside an open window,
-    charged outside it."""
+    Free-form (service) replies are free and only ever delivered inside the window. Utility templates are
+    free inside an open window and charged outside it; marketing and authentication templates are always
+    charged."""
     if message_type != "template":
         return Pricing(type="free_customer_service", category="service", billable=False)
-    if window_open:
+    category = (template_category or "utility").lower()
+    if category == "utility" and window_open:
         return Pricing(type="free_customer_service", category="utility", billable=False)
-    return Pricing(type="regular", category="utility", billable=True)
+    return Pricing(type="regular", category=category, billable=True)
 
 
 # Delivery statuses of a business message as the phone sees them; "failed" is final.
@@ -190,3 +192,19 @@ def normalise_phone(value: str) -> str | None:
     if not digits.isdigit() or not 6 <= len(digits) <= 15:
         return None
     return digits
+
+
+def graph_cursor(position: int) -> str:
+    """A paging cursor the way Graph writes them: base64 of the position with `=` spelled `ZD`
+    (RB:templates/get_templates answers `"before":"MAZDZD"` for position 0)."""
+    return base64.b64encode(str(position).encode()).decode().replace("=", "ZD")
+
+
+def graph_cursor_position(cursor: str) -> int | None:
+    """The position a cursor names, None when it is not one of ours. (`Z` never occurs in the base64 of
+    ASCII digits, so `ZD` can only be padding.)"""
+    try:
+        position = int(base64.b64decode(cursor.replace("ZD", "="), validate=True).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return position if position >= 0 else None

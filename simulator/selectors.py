@@ -1,4 +1,5 @@
-"""Reads for the customer page and the control API: the chat as the customer's phone shows it.
+"""Reads for the customer page, the control API and the Graph API: the chat as the customer's phone
+shows it, and the template registry as Meta answers for it.
 
 Everything here is plain values for templates: links are only ever http(s) or our own URLs, and all
 text stays text (templates escape it; nothing is marked safe).
@@ -12,8 +13,18 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from simulator import rules
-from simulator.models import SimulatedCustomer, SimulatedDirection, SimulatedMessage, SimulatedStatus
+from simulator import rules, template_review
+from simulator.models import (
+    ParameterFormat,
+    SimulatedCustomer,
+    SimulatedDirection,
+    SimulatedMessage,
+    SimulatedStatus,
+    SimulatedTemplate,
+    TemplateCategory,
+    TemplateStatus,
+)
+from simulator.template_validation import VARIABLE, buttons_of, component_of, parameter_type, upper
 from simulator.validation import MEDIA_TYPES, is_web_link
 
 QUOTE_LENGTH = 80
@@ -21,13 +32,15 @@ QUOTE_LENGTH = 80
 
 @dataclass
 class Button:
-    """Something the customer can tap under a business message."""
+    """Something the customer can tap (or read) under a business message."""
 
-    kind: str  # button_reply, list_reply, quick_reply, link, inert
+    kind: str  # button_reply, list_reply, quick_reply, link, phone, copy_code, inert
     title: str
     reply_id: str = ""
     description: str = ""
     url: str = ""
+    # The number of a phone button, the code of a copy-code button.
+    detail: str = ""
 
 
 @dataclass
@@ -225,6 +238,8 @@ def _business_bubble(message: SimulatedMessage) -> Bubble:
         return bubble
     if message.type == "interactive":
         _interactive(bubble, content)
+    elif message.type == "template" and isinstance(message.template, dict):
+        _rendered_template(bubble, content, message.template)
     elif message.type == "template":
         _template(bubble, content)
     return bubble
@@ -273,7 +288,98 @@ def _interactive(bubble: Bubble, content: dict) -> None:
         bubble.buttons.append(Button("inert", str(kind or "interactive")))
 
 
+def _rendered_template(bubble: Bubble, content: dict, template: dict) -> None:
+    """A template message as the customer sees it: the approved components (kept with the message) with
+    the business's parameters filled in: header text or media, body, footer and buttons."""
+    bubble.template_name = str(content.get("name") or "")
+    bubble.template_language = str((content.get("language") or {}).get("code") or "")
+    components = [c for c in template.get("components") or [] if isinstance(c, dict)]
+    named = template.get("parameter_format") == ParameterFormat.NAMED
+    sent: dict[str, list[dict]] = {}
+    sent_buttons: dict[str, list[dict]] = {}
+    for component in content.get("components") or []:
+        if not isinstance(component, dict):
+            continue
+        parameters = [p for p in component.get("parameters") or [] if isinstance(p, dict)]
+        kind = str(component.get("type") or "").lower()
+        if kind == "button":
+            sent_buttons[str(component.get("index"))] = parameters
+        else:
+            sent.setdefault(kind, []).extend(parameters)
+    _template_header(bubble, component_of(components, "HEADER"), sent.get("header", []), named=named)
+    body = component_of(components, "BODY") or {}
+    footer = component_of(components, "FOOTER") or {}
+    if template.get("category") == TemplateCategory.AUTHENTICATION:
+        body_parameters = sent.get("body") or [None]
+        code = _display(body_parameters[0])
+        bubble.text = template_review.authentication_body(
+            code, add_security_recommendation=body.get("add_security_recommendation") is True
+        )
+        bubble.footer = template_review.authentication_footer(footer.get("code_expiration_minutes"))
+    else:
+        bubble.text = _fill(str(body.get("text") or ""), sent.get("body", []), named=named)
+        bubble.footer = str(footer.get("text") or "")
+    for index, button in enumerate(buttons_of(components)):
+        bubble.buttons.append(_template_button(button, sent_buttons.get(str(index), [])))
+
+
+def _display(parameter: dict | None) -> str:
+    """What a parameter shows: its text, a currency's or date's fallback value, a payload."""
+    if not isinstance(parameter, dict):
+        return ""
+    kind = parameter_type(parameter)
+    value = parameter.get(kind)
+    if kind in ("currency", "date_time") and isinstance(value, dict):
+        return str(value.get("fallback_value") or "")
+    return str(value) if isinstance(value, str | int | float) else ""
+
+
+def _fill(text: str, parameters: list[dict], *, named: bool) -> str:
+    """The text with `{{1}}` / `{{name}}` replaced by the parameters' values (unknown ones stay as written)."""
+    if named:
+        values = {str(p.get("parameter_name")): _display(p) for p in parameters}
+    else:
+        values = {str(position): _display(p) for position, p in enumerate(parameters, start=1)}
+    return VARIABLE.sub(lambda match: values.get(match.group(1).strip(), match.group(0)), text)
+
+
+def _template_header(bubble: Bubble, header: dict | None, parameters: list[dict], *, named: bool) -> None:
+    if header is None:
+        return
+    header_format = upper(header.get("format") or "TEXT")
+    if header_format == "TEXT":
+        bubble.header = _fill(str(header.get("text") or ""), parameters, named=named)
+        return
+    media = parameters[0].get(header_format.lower()) if parameters else None
+    if not isinstance(media, dict):
+        return
+    if header_format == "LOCATION":
+        bubble.location = _location(media)
+    else:
+        bubble.media_kind = header_format.lower()
+        bubble.media_url = _media_url(media)
+        bubble.media_name = str(media.get("filename") or "")
+
+
+def _template_button(button: dict, parameters: list[dict]) -> Button:
+    button_type = upper(button.get("type"))
+    text = str(button.get("text") or "")
+    value = _display(parameters[0]) if parameters else ""
+    if button_type == "QUICK_REPLY":
+        # The tap reports the payload the business sent for this button, or the button's text.
+        return Button("quick_reply", text, reply_id=value or text)
+    if button_type == "URL":
+        url = VARIABLE.sub(lambda _: value, str(button.get("url") or ""))
+        return Button("link", text or url, url=url if is_web_link(url) else "")
+    if button_type == "PHONE_NUMBER":
+        return Button("phone", text, detail=str(button.get("phone_number") or ""))
+    if button_type in ("COPY_CODE", "OTP"):
+        return Button("copy_code", text or "Copy code", detail=value)
+    return Button("inert", text or button_type.replace("_", " ").title())
+
+
 def _template(bubble: Bubble, content: dict) -> None:
+    """A template message sent before the simulator kept a registry: its name and raw parameters."""
     bubble.template_name = str(content.get("name") or "")
     bubble.template_language = str((content.get("language") or {}).get("code") or "")
     for component in content.get("components") or []:
@@ -328,3 +434,86 @@ def _own(message: SimulatedMessage) -> Bubble:
     elif message.type == "request_welcome":
         bubble.notice = "welcome"
     return bubble
+
+
+# The template registry
+
+
+def template_object(template: SimulatedTemplate, *, fields: list[str] | None = None) -> dict[str, Any]:
+    """A template as `GET /{template_id}` and the list answer it (§5): name, parameter_format,
+    components, language, status, category, then previous_category when set, quality_score and
+    rejected_reason, and the id. `fields` narrows it to those fields (the id always comes)."""
+    document: dict[str, Any] = {
+        "name": template.name,
+        "parameter_format": template.parameter_format,
+        "components": template.components,
+        "language": template.language,
+        "status": template.status,
+        "category": template.category,
+    }
+    if template.previous_category:
+        document["previous_category"] = template.previous_category
+    document["quality_score"] = {"score": template.quality_score, "date": int(template.quality_updated_at.timestamp())}
+    document["rejected_reason"] = template.rejected_reason
+    document["id"] = template.template_id
+    if fields:
+        document = {key: value for key, value in document.items() if key in fields or key == "id"}
+    return document
+
+
+@dataclass
+class TemplateRow:
+    """A template on the simulator page, with what a person may do to it now."""
+
+    template_id: str
+    name: str
+    language: str
+    status: str
+    category: str
+    quality_score: str
+    rejected_reason: str
+    preview: str
+    in_review_edit: bool
+    actions: set[str]
+
+
+def template_summary(template: SimulatedTemplate) -> dict[str, Any]:
+    """A template for the control API: the Graph object and what the simulator knows besides."""
+    return {
+        **template_object(template),
+        "waba_id": template.waba_id,
+        "approved_components": template.approved_components,
+        "allow_category_change": template.allow_category_change,
+        "sendable": template_review.send_refusal(
+            template.status, has_approved_version=template.approved_components is not None
+        )
+        is None,
+        "created_at": template.created_at.isoformat(),
+        "status_updated_at": template.status_updated_at.isoformat(),
+    }
+
+
+def template_rows(waba_id: str) -> list[TemplateRow]:
+    rows = []
+    for template in SimulatedTemplate.objects.filter(waba_id=waba_id).order_by("name", "language"):
+        body = component_of(template.components, "BODY") or {}
+        actions = {
+            action
+            for action in template_review.ACTIONS_FROM
+            if not template_review.action_refusal(action, template.status)
+        }
+        rows.append(
+            TemplateRow(
+                template_id=template.template_id,
+                name=template.name,
+                language=template.language,
+                status=template.status,
+                category=template.category,
+                quality_score=template.quality_score,
+                rejected_reason=template.rejected_reason,
+                preview=str(body.get("text") or "")[:QUOTE_LENGTH],
+                in_review_edit=template.status == TemplateStatus.PENDING and template.approved_components is not None,
+                actions=actions,
+            )
+        )
+    return rows

@@ -1,8 +1,10 @@
 """Every write the simulator makes, and the signed webhooks it builds and delivers.
 
 Meta's side of the conversation: accept (or refuse) the business's messages, move them to sent and
-delivered with status webhooks, let customers write, read and react, and hold media. Keyword-only
-functions, one transaction each; background work goes through `config.task_queue.enqueue`.
+delivered with status webhooks, let customers write, read and react, hold media, and keep each WABA's
+message templates (review, quality, pauses, category changes, each with the management webhook Meta
+sends). Keyword-only functions, one transaction each; background work goes through
+`config.task_queue.enqueue`.
 """
 
 import base64
@@ -19,7 +21,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.task_queue import enqueue
@@ -27,17 +29,22 @@ from inbox.models import Channel
 from inbox.providers.whatsapp_cloud.signature import sign
 from inbox.services import sandbox
 from inbox.services.webhooks import webhook_receive
-from simulator import rules
-from simulator.errors import GraphError, invalid_parameter, status_error
+from simulator import rules, template_review, template_validation
+from simulator.errors import GraphError, invalid_parameter, invalid_template, status_error
 from simulator.models import (
     MediaOwner,
+    QualityScore,
+    RejectionReason,
     SimulatedCustomer,
     SimulatedDirection,
     SimulatedMedia,
     SimulatedMessage,
     SimulatedNumber,
     SimulatedStatus,
+    SimulatedTemplate,
     SimulatedWebhook,
+    TemplateCategory,
+    TemplateStatus,
     WebhookKind,
 )
 from simulator.validation import MEDIA_TYPES, TEXT_MAX, ReadRequest, SendRequest, is_web_link
@@ -202,13 +209,15 @@ def new_wamid(wa_id: str) -> str:
 def message_send(*, channel: Channel, request: SendRequest, api_version: str) -> SimulatedMessage:
     """Accept a business message the way Meta does, or refuse it at once.
 
-    Refused synchronously: 130429 (the number's throughput in this second is used up), 131056 (the pair
-    rate to this customer is used up), 100 (a media id this number does not have). Failures Meta only
-    reports later are decided here and sent as the asynchronous `failed` status, with a 200 now:
-    131026 (customer unreachable), 131047 (a non-template message outside the 24-hour window),
-    131053 (a media link that is not a web URL)."""
+    Refused synchronously: a template that cannot go out (132001 unknown or not approved, 132015 paused,
+    132016 disabled, 132000/132012 parameters that do not fit it), 130429 (the number's throughput in
+    this second is used up), 131056 (the pair rate to this customer is used up), 100 (a media id this
+    number does not have). Failures Meta only reports later are decided here and sent as the
+    asynchronous `failed` status, with a 200 now: 131026 (customer unreachable), 131047 (a non-template
+    message outside the 24-hour window), 131053 (a media link that is not a web URL)."""
     now = timezone.now()
     moment = clock()
+    template = _template_for_send(channel=channel, sent=request.payload) if request.type == "template" else None
     with transaction.atomic():
         if request.media_id and not _media_usable(channel=channel, media_id=request.media_id):
             raise invalid_parameter(
@@ -248,7 +257,13 @@ def message_send(*, channel: Channel, request: SendRequest, api_version: str) ->
             error = status_error(131047)
         elif request.media_link and not is_web_link(request.media_link):
             error = status_error(131053, "Downloading media from the weblink failed: it is not an http(s) URL.")
-        pricing = None if error else rules.pricing_for(message_type=request.type, window_open=window_open)
+        pricing = None
+        if not error:
+            pricing = rules.pricing_for(
+                message_type=request.type,
+                window_open=window_open,
+                template_category=template["category"] if template else None,
+            )
         message = SimulatedMessage.objects.create(
             channel=channel,
             customer=customer,
@@ -260,6 +275,7 @@ def message_send(*, channel: Channel, request: SendRequest, api_version: str) ->
             status_at=now,
             error=error,
             pricing=pricing.as_payload() if pricing else None,
+            template=template,
             api_version=api_version,
             created_at=now,
         )
@@ -270,6 +286,35 @@ def message_send(*, channel: Channel, request: SendRequest, api_version: str) ->
             enqueue(report, message.pk, SimulatedStatus.SENT.value, countdown=SENT_AFTER_SECONDS)
             enqueue(report, message.pk, SimulatedStatus.DELIVERED.value, countdown=DELIVERED_AFTER_SECONDS)
     return message
+
+
+def _template_for_send(*, channel: Channel, sent: dict) -> dict:
+    """The approved template a template message names (by the channel's WABA, name and language code,
+    verbatim), checked against the parameters sent; its snapshot is kept on the message."""
+    name = str(sent.get("name"))
+    language = str((sent.get("language") or {}).get("code"))
+    template = SimulatedTemplate.objects.filter(waba_id=channel.waba_id, name=name, language=language).first()
+    refusal = 132001
+    if template is not None:
+        refusal = template_review.send_refusal(
+            template.status, has_approved_version=template.approved_components is not None
+        )
+    if refusal == 132001 or template is None or template.approved_components is None:
+        raise GraphError(code=132001, details=f"template name ({name}) does not exist in {language}")
+    if refusal is not None:
+        raise GraphError(code=refusal)
+    template_validation.check_send(
+        components=template.approved_components,
+        parameter_format=template.parameter_format,
+        category=template.category,
+        sent=sent,
+    )
+    return {
+        "id": template.template_id,
+        "category": template.category,
+        "parameter_format": template.parameter_format,
+        "components": template.approved_components,
+    }
 
 
 def message_mark_read(*, channel: Channel, request: ReadRequest) -> None:
@@ -543,8 +588,12 @@ def _inbound_media(*, channel: Channel, kind: str, fields: dict[str, Any], uploa
 # Media
 
 
+# Media ids are 16 digits below this, template ids 16 digits from it (see `new_template_id`).
+TEMPLATE_ID_FLOOR = 5 * 10**15
+
+
 def new_media_id() -> str:
-    return str(10**15 + secrets.randbelow(9 * 10**15))
+    return str(10**15 + secrets.randbelow(TEMPLATE_ID_FLOOR - 10**15))
 
 
 def media_store(*, channel: Channel, upload: Upload, owner: str) -> SimulatedMedia:
@@ -602,6 +651,411 @@ def media_delete(*, media: SimulatedMedia) -> None:
     media.save(update_fields=["file", "deleted_at"])
 
 
+# Message templates (each WABA's registry)
+
+
+def template_review_delay() -> float:
+    """Seconds between a template's submission and its review (Meta takes minutes; tests set 0)."""
+    return float(getattr(settings, "SIMULATOR_TEMPLATE_REVIEW_SECONDS", 2))
+
+
+def new_template_id() -> str:
+    """A template id shaped like Meta's (16 digits). Media ids are drawn below 5·10^15 and template ids
+    above, and both are checked against the other table, so `GET /{id}` never has to guess."""
+    while True:
+        template_id = str(TEMPLATE_ID_FLOOR + secrets.randbelow(10**16 - TEMPLATE_ID_FLOOR))
+        taken = SimulatedTemplate.objects.filter(template_id=template_id).exists()
+        if not taken and not SimulatedMedia.objects.filter(media_id=template_id).exists():
+            return template_id
+
+
+def simulated_waba_channels(waba_id: str) -> list[Channel]:
+    """The simulated channels of a WABA, oldest first: their tokens may manage its templates, and the
+    first one's app secret signs its management webhooks."""
+    return [c for c in Channel.objects.filter(waba_id=str(waba_id)).order_by("id") if sandbox.is_sandbox_channel(c)]
+
+
+def simulated_waba(waba_id: str) -> str:
+    """A WABA the simulator speaks for (one of its channels points at it); ControlError otherwise."""
+    if not simulated_waba_channels(waba_id):
+        if Channel.objects.filter(waba_id=str(waba_id)).exists():
+            raise ControlError("not_simulated", f"The WABA {waba_id} talks to Meta, not to the simulator.", 403)
+        raise ControlError("unknown_waba", f"No simulated channel has the WABA id {waba_id}.", 404)
+    return str(waba_id)
+
+
+def template_lookup(*, template_id: str) -> SimulatedTemplate | None:
+    return SimulatedTemplate.objects.filter(template_id=str(template_id)).first()
+
+
+def template_get(*, template_id: str) -> SimulatedTemplate:
+    """A template of a simulated WABA, for the control API and the page; ControlError otherwise."""
+    template = template_lookup(template_id=template_id)
+    if template is None:
+        raise ControlError("unknown_template", f"No template has the id {template_id}.", 404)
+    simulated_waba(template.waba_id)
+    return template
+
+
+def template_create(
+    *,
+    waba_id: str,
+    name: Any,
+    language: Any,
+    category: Any,
+    components: Any,
+    parameter_format: Any = None,
+    allow_category_change: Any = None,
+    approved: bool = False,
+) -> SimulatedTemplate:
+    """Add a template to a WABA's registry, validated and normalised as Meta does (GraphError code 100
+    otherwise; subcode 2388024 when the name already has this language, 2388019 past 250 templates).
+
+    By default it is PENDING and a review decides it after SIMULATOR_TEMPLATE_REVIEW_SECONDS, with the
+    status webhook Meta sends. `approved=True` puts it straight into the registry as APPROVED, with no
+    review and no webhook, as if it had been approved long ago: for seeding demo data and tests."""
+    draft = template_validation.parse_create(
+        {
+            "name": name,
+            "language": language,
+            "category": category,
+            "components": components,
+            "parameter_format": parameter_format,
+            "allow_category_change": allow_category_change,
+        }
+    )
+    now = timezone.now()
+    duplicate = invalid_template(
+        "Content in This Language Already Exists",
+        f"The template {draft.name} already has content in {draft.language}: the content in this language "
+        "already exists. Edit that template, or use another name or language.",
+        error_subcode=2388024,
+    )
+    try:
+        with transaction.atomic():
+            if SimulatedTemplate.objects.filter(waba_id=waba_id, name=draft.name, language=draft.language).exists():
+                raise duplicate
+            if SimulatedTemplate.objects.filter(waba_id=waba_id).count() >= template_review.TEMPLATES_PER_WABA:
+                raise invalid_template(
+                    "Message Template Limit Reached",
+                    f"This WhatsApp Business Account already has {template_review.TEMPLATES_PER_WABA} message "
+                    "templates. Delete templates you no longer use and try again.",
+                    error_subcode=2388019,
+                )
+            template = SimulatedTemplate.objects.create(
+                waba_id=waba_id,
+                template_id=new_template_id(),
+                name=draft.name,
+                language=draft.language,
+                category=draft.category,
+                parameter_format=draft.parameter_format,
+                components=draft.components,
+                approved_components=draft.components if approved else None,
+                status=TemplateStatus.APPROVED if approved else TemplateStatus.PENDING,
+                allow_category_change=draft.allow_category_change,
+                quality_updated_at=now,
+                status_updated_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            if not approved:
+                _template_review_queue(template)
+    except IntegrityError:
+        # Two creations of the same name and language at once: the second meets the unique constraint.
+        raise duplicate
+    return template
+
+
+def _template_review_queue(template: SimulatedTemplate) -> None:
+    enqueue(_tasks().review_template, template.pk, template.revision, countdown=template_review_delay())
+
+
+def template_edit(*, template: SimulatedTemplate, components: list[dict] | None, category: str | None) -> None:
+    """Submit new components (and/or a new category) of a template for review, as `POST /{template_id}`.
+
+    Only APPROVED, REJECTED and PAUSED templates may be edited; an approved one at most once in 24 hours
+    and 10 times in 30 days, and its category stays. While an edit of an approved template is in review
+    (PENDING) the approved version keeps going out; an edit of a rejected or paused one has none."""
+    now = timezone.now()
+    with transaction.atomic():
+        template = SimulatedTemplate.objects.select_for_update().get(pk=template.pk)
+        refusal = template_review.edit_refusal(template.status)
+        was_approved = template.status == TemplateStatus.APPROVED
+        if refusal is None and was_approved:
+            if category is not None and category != template.category:
+                refusal = "The category of an approved template cannot be changed."
+            else:
+                refusal = template_review.approved_edit_refusal(template.approved_edit_times, now=now.timestamp())
+        if refusal is not None:
+            raise invalid_template("Cannot Edit Message Template", refusal)
+        if was_approved:
+            template.approved_edit_times = template_review.approved_edit_times_after(
+                template.approved_edit_times, now=now.timestamp()
+            )
+        else:
+            # A rejected or paused template has no version customers may still receive.
+            template.approved_components = None
+        if components is not None:
+            template.components = components
+        if category is not None:
+            template.category = category
+        template.status = TemplateStatus.PENDING
+        template.rejected_reason = RejectionReason.NONE
+        template.revision += 1
+        template.status_updated_at = template.updated_at = now
+        template.save()
+        _template_review_queue(template)
+
+
+def template_delete(*, waba_id: str, name: Any, hsm_id: Any = None) -> int:
+    """`DELETE /{waba_id}/message_templates?name=…[&hsm_id=…]`: every language of the name, or only the
+    template with that id. Unknown → GraphError subcode 2593002, as Meta answers."""
+    if not name:
+        raise invalid_template("Missing parameter", "The parameter name is required.")
+    templates = SimulatedTemplate.objects.filter(waba_id=waba_id, name=str(name))
+    if hsm_id:
+        templates = templates.filter(template_id=str(hsm_id))
+    deleted, _ = templates.delete()
+    if not deleted:
+        raise invalid_template(
+            "Message Template Not Found",
+            f"The message template {name} wasn't found for this account.",
+            error_subcode=2593002,
+        )
+    return deleted
+
+
+def template_review_run(*, template_pk: int, revision: int) -> None:
+    """The review of one submission: decide, move the template and send Meta's webhooks. A submission
+    decided by hand in the meantime, or replaced by a newer edit, is left alone."""
+    now = timezone.now()
+    with transaction.atomic():
+        template = SimulatedTemplate.objects.select_for_update().filter(pk=template_pk).first()
+        if template is None or template.revision != revision or template.status != TemplateStatus.PENDING:
+            return
+        decision = template_review.review(
+            category=template.category,
+            components=template.components,
+            parameter_format=template.parameter_format,
+            allow_category_change=template.allow_category_change,
+        )
+        if not decision.approved:
+            _template_reject(
+                template,
+                decision.reason,
+                now=now,
+                explanation=decision.explanation,
+                recommendation=decision.recommendation,
+            )
+            return
+        recategorised = decision.category != template.category
+        if recategorised:
+            template.previous_category, template.category = template.category, decision.category
+        _template_approve(template, now=now)
+        if recategorised:
+            value = {
+                **_template_names(template),
+                "previous_category": template.previous_category,
+                "new_category": template.category,
+            }
+            _template_webhook(template, "template_category_update", value, now=now)
+
+
+def _template_names(template: SimulatedTemplate) -> dict[str, Any]:
+    return {
+        "message_template_id": int(template.template_id),
+        "message_template_name": template.name,
+        "message_template_language": template.language,
+    }
+
+
+def _template_status_webhook(
+    template: SimulatedTemplate, event: str, *, now: datetime, reason: str = RejectionReason.NONE, **extra: Any
+) -> None:
+    """`message_template_status_update` (§10): event, the template's names, reason, category, extras."""
+    value = {
+        "event": event,
+        **_template_names(template),
+        "reason": reason,
+        "message_template_category": template.category,
+        **extra,
+    }
+    _template_webhook(template, "message_template_status_update", value, now=now)
+
+
+def _template_status_set(template: SimulatedTemplate, status: str, *, now: datetime) -> None:
+    template.status = status
+    template.status_updated_at = template.updated_at = now
+    template.save()
+
+
+def _template_approve(template: SimulatedTemplate, *, now: datetime) -> None:
+    template.approved_components = template.components
+    template.rejected_reason = RejectionReason.NONE
+    _template_status_set(template, TemplateStatus.APPROVED, now=now)
+    _template_status_webhook(template, TemplateStatus.APPROVED, now=now)
+
+
+def _template_reject(
+    template: SimulatedTemplate, reason: str, *, now: datetime, explanation: str = "", recommendation: str = ""
+) -> None:
+    template.rejected_reason = reason
+    if template.approved_components is None:
+        _template_status_set(template, TemplateStatus.REJECTED, now=now)
+    else:
+        # A rejected edit of an approved template: the approved version stays, keeps going out and keeps
+        # its APPROVED status; only the edit is refused (the webhook still says REJECTED, with the reason).
+        template.components = template.approved_components
+        _template_status_set(template, TemplateStatus.APPROVED, now=now)
+    extra = {}
+    # Meta explains only format rejections (`rejection_info`, "only included if ... INVALID_FORMAT").
+    if reason == RejectionReason.INVALID_FORMAT:
+        extra["rejection_info"] = {
+            "reason": explanation or "The template's variables are not formatted correctly.",
+            "recommendation": recommendation or "Check the variables and their examples.",
+        }
+    _template_status_webhook(template, TemplateStatus.REJECTED, now=now, reason=reason, **extra)
+
+
+def _locked_template(template: SimulatedTemplate, action: str) -> SimulatedTemplate:
+    """The template row, locked, when `action` may start from its status (ControlError otherwise)."""
+    template = SimulatedTemplate.objects.select_for_update().get(pk=template.pk)
+    refusal = template_review.action_refusal(action, template.status)
+    if refusal:
+        raise ControlError("invalid_transition", refusal, 409)
+    return template
+
+
+def template_approve(*, template: SimulatedTemplate) -> SimulatedTemplate:
+    """Approve a template now, as the review would (status webhook APPROVED)."""
+    with transaction.atomic():
+        template = _locked_template(template, "approve")
+        _template_approve(template, now=timezone.now())
+    return template
+
+
+def template_reject(*, template: SimulatedTemplate, reason: str) -> SimulatedTemplate:
+    """Reject a template now for `reason` (status webhook REJECTED, with rejection_info for INVALID_FORMAT)."""
+    if reason not in RejectionReason.values or reason == RejectionReason.NONE:
+        choices = ", ".join(r for r in RejectionReason.values if r != RejectionReason.NONE)
+        raise ControlError("invalid_reason", f"reason must be one of {choices}.")
+    with transaction.atomic():
+        template = _locked_template(template, "reject")
+        _template_reject(template, reason, now=timezone.now())
+    return template
+
+
+def template_flag(*, template: SimulatedTemplate) -> SimulatedTemplate:
+    """Customers complained: the template is FLAGGED (it still sends) and at risk of being paused."""
+    now = timezone.now()
+    with transaction.atomic():
+        template = _locked_template(template, "flag")
+        _template_status_set(template, TemplateStatus.FLAGGED, now=now)
+        _template_status_webhook(template, TemplateStatus.FLAGGED, now=now)
+    return template
+
+
+def template_pause(*, template: SimulatedTemplate, title: str) -> SimulatedTemplate:
+    """Pause for low quality: FIRST_PAUSE (3 hours) or SECOND_PAUSE (6 hours), with Meta's `other_info`.
+    The simulator does not lift the pause by itself: unpause it from the page or the control API."""
+    if title not in template_review.PAUSE_TITLES:
+        raise ControlError("invalid_title", f"title must be one of {', '.join(template_review.PAUSE_TITLES)}.")
+    now = timezone.now()
+    with transaction.atomic():
+        template = _locked_template(template, "pause")
+        _template_status_set(template, TemplateStatus.PAUSED, now=now)
+        other_info = {"title": title, "description": template_review.pause_description(title, now=now)}
+        _template_status_webhook(template, TemplateStatus.PAUSED, now=now, other_info=other_info)
+    return template
+
+
+def template_unpause(*, template: SimulatedTemplate) -> SimulatedTemplate:
+    """The pause is over: APPROVED again, with `other_info` UNPAUSE."""
+    now = timezone.now()
+    with transaction.atomic():
+        template = _locked_template(template, "unpause")
+        _template_status_set(template, TemplateStatus.APPROVED, now=now)
+        other_info = {"title": "UNPAUSE", "description": template_review.UNPAUSE_DESCRIPTION}
+        _template_status_webhook(template, TemplateStatus.APPROVED, now=now, other_info=other_info)
+    return template
+
+
+def template_disable(*, template: SimulatedTemplate) -> SimulatedTemplate:
+    """Disabled for low quality (sends fail with 132016), with `disable_info.disable_date`."""
+    now = timezone.now()
+    with transaction.atomic():
+        template = _locked_template(template, "disable")
+        _template_status_set(template, TemplateStatus.DISABLED, now=now)
+        disable_info = {"disable_date": int(now.timestamp())}
+        _template_status_webhook(template, TemplateStatus.DISABLED, now=now, disable_info=disable_info)
+    return template
+
+
+def template_reinstate(*, template: SimulatedTemplate) -> SimulatedTemplate:
+    """No longer flagged or disabled: REINSTATED, and it sends again."""
+    now = timezone.now()
+    with transaction.atomic():
+        template = _locked_template(template, "reinstate")
+        _template_status_set(template, TemplateStatus.REINSTATED, now=now)
+        _template_status_webhook(template, TemplateStatus.REINSTATED, now=now)
+    return template
+
+
+def template_quality_set(*, template: SimulatedTemplate, score: str) -> SimulatedTemplate:
+    """A new quality score, with `message_template_quality_update` (§10)."""
+    if score not in QualityScore.values:
+        raise ControlError("invalid_score", f"score must be one of {', '.join(QualityScore.values)}.")
+    now = timezone.now()
+    with transaction.atomic():
+        template = SimulatedTemplate.objects.select_for_update().get(pk=template.pk)
+        if score == template.quality_score:
+            raise ControlError("unchanged", f"The quality score is already {score}.", 409)
+        previous = template.quality_score
+        template.quality_score, template.quality_updated_at, template.updated_at = score, now, now
+        template.save()
+        value = {"previous_quality_score": previous, "new_quality_score": score, **_template_names(template)}
+        _template_webhook(template, "message_template_quality_update", value, now=now)
+    return template
+
+
+def template_category_set(*, template: SimulatedTemplate, category: str, impending: bool = False) -> SimulatedTemplate:
+    """Meta re-categorises a template (`template_category_update`, §10).
+
+    Done: the category changes, `previous_category`/`new_category`. Impending (`impending=True`): nothing
+    changes yet; the webhook announces `correct_category` for 24 hours from now and carries the *current*
+    category as `new_category`. The simulator does not apply it by itself: send the done change later."""
+    if category not in TemplateCategory.values:
+        raise ControlError("invalid_category", f"category must be one of {', '.join(TemplateCategory.values)}.")
+    now = timezone.now()
+    with transaction.atomic():
+        template = SimulatedTemplate.objects.select_for_update().get(pk=template.pk)
+        if category == template.category:
+            raise ControlError("unchanged", f"The template is already {category}.", 409)
+        if impending:
+            value = {
+                **_template_names(template),
+                "correct_category": category,
+                "new_category": template.category,
+                "category_update_timestamp": int((now + timedelta(days=1)).timestamp()),
+            }
+        else:
+            value = {**_template_names(template), "previous_category": template.category, "new_category": category}
+            template.previous_category, template.category, template.updated_at = template.category, category, now
+            template.save()
+        _template_webhook(template, "template_category_update", value, now=now)
+    return template
+
+
+def _template_webhook(template: SimulatedTemplate, field: str, value: dict, *, now: datetime) -> None:
+    """A management webhook about a template, delivered after commit. Without a simulated channel on
+    the WABA (all were removed or moved to Meta) there is nobody to sign it and nowhere to send it."""
+    channels = simulated_waba_channels(template.waba_id)
+    if not channels:
+        return
+    webhook = _management_webhook_create(channel=channels[0], field=field, value=value, now=now)
+    enqueue(_tasks().deliver_webhook, webhook.pk)
+
+
 # Webhooks
 
 
@@ -632,6 +1086,22 @@ def _webhook_create(*, channel: Channel, kind: str, message: SimulatedMessage | 
     raw_body = meta_json(envelope)
     return SimulatedWebhook.objects.create(
         channel=channel, message=message, kind=kind, raw_body=raw_body, signature=sign(channel.app_secret, raw_body)
+    )
+
+
+def _management_webhook_create(*, channel: Channel, field: str, value: dict, now: datetime) -> SimulatedWebhook:
+    """A WABA-level change (§7, §10): routed by `entry.id` alone, with `entry.time` and no `metadata`."""
+    envelope = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": channel.waba_id, "time": int(now.timestamp()), "changes": [{"value": value, "field": field}]}],
+    }
+    raw_body = meta_json(envelope)
+    return SimulatedWebhook.objects.create(
+        channel=channel,
+        kind=WebhookKind.TEMPLATE,
+        field=field,
+        raw_body=raw_body,
+        signature=sign(channel.app_secret, raw_body),
     )
 
 

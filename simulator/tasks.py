@@ -16,3 +16,9 @@ def report_status(message_id: int, status: str) -> None:
 @shared_task(name="simulator.tasks.deliver_webhook")
 def deliver_webhook(webhook_id: int) -> None:
     services.webhook_deliver(webhook_id=webhook_id)
+
+
+@shared_task(name="simulator.tasks.review_template")
+def review_template(template_pk: int, revision: int) -> None:
+    """Meta's review of a created or edited template: approve or reject it and send the webhooks."""
+    services.template_review_run(template_pk=template_pk, revision=revision)

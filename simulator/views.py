@@ -1,5 +1,6 @@
-"""The customer phone page and the control API (/simulator/api/...). Sandbox: no login, no CSRF on the
-JSON API; every URL is a 404 when SIMULATOR_ENABLED is off. Views parse input, call one service, render."""
+"""The customer phone page (with its templates panel) and the control API (/simulator/api/...). Sandbox:
+no login, no CSRF on the JSON API; every URL is a 404 when SIMULATOR_ENABLED is off. Views parse input,
+call one service, render."""
 
 import json
 import mimetypes
@@ -20,8 +21,16 @@ from django.views.decorators.http import require_GET, require_POST
 from inbox.models import Channel
 from inbox.services.sandbox import is_sandbox_channel
 from simulator import rules, selectors, services
-from simulator.models import SimulatedCustomer
+from simulator.errors import GraphError
+from simulator.models import (
+    QualityScore,
+    RejectionReason,
+    SimulatedCustomer,
+    SimulatedTemplate,
+    TemplateCategory,
+)
 from simulator.services import ControlError, Upload
+from simulator.template_review import PAUSE_TITLES
 
 # Files a browser may show inline from the customer page; anything else downloads.
 _INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -196,6 +205,83 @@ def api_number_limits(request: HttpRequest, phone_number_id: str) -> HttpRespons
     )
 
 
+# Control API: templates
+
+
+def _template_action(template: SimulatedTemplate, action: str, data: dict[str, Any]) -> SimulatedTemplate:
+    """One of a person's actions on a template, by name, with its fields (the page and the API share it)."""
+    if action == "approve":
+        return services.template_approve(template=template)
+    if action == "reject":
+        return services.template_reject(template=template, reason=_field(data, "reason").upper())
+    if action == "flag":
+        return services.template_flag(template=template)
+    if action == "pause":
+        return services.template_pause(template=template, title=str(data.get("title") or "FIRST_PAUSE").upper())
+    if action == "unpause":
+        return services.template_unpause(template=template)
+    if action == "disable":
+        return services.template_disable(template=template)
+    if action == "reinstate":
+        return services.template_reinstate(template=template)
+    if action == "quality":
+        return services.template_quality_set(template=template, score=_field(data, "score").upper())
+    if action == "category":
+        return services.template_category_set(
+            template=template, category=_field(data, "category").upper(), impending=bool(_flag(data.get("impending")))
+        )
+    raise ControlError("unknown_action", f"There is no template action {action!r}.", 404)
+
+
+def _waba_of(source: Any) -> str:
+    """The WABA a request names: `waba_id`, or the WABA of `phone_number_id`."""
+    if source.get("waba_id"):
+        return services.simulated_waba(str(source["waba_id"]))
+    return services.simulated_channel(_field(source, "phone_number_id")).waba_id
+
+
+@control_api("GET", "POST")
+def api_templates(request: HttpRequest) -> HttpResponse:
+    """List a WABA's templates, or put one in its registry (approved at once unless `"status":"PENDING"`)."""
+    if request.method == "GET":
+        waba_id = _waba_of(request.GET)
+        templates = SimulatedTemplate.objects.filter(waba_id=waba_id).order_by("id")
+        return JsonResponse({"waba_id": waba_id, "templates": [selectors.template_summary(t) for t in templates]})
+    data = _data(request)
+    waba_id = _waba_of(data)
+    status = str(data.get("status") or "APPROVED").upper()
+    if status not in ("APPROVED", "PENDING"):
+        raise ControlError(
+            "invalid_status", "status must be APPROVED (the default) or PENDING (reviewed as Meta would)."
+        )
+    try:
+        template = services.template_create(
+            waba_id=waba_id,
+            name=data.get("name"),
+            language=data.get("language"),
+            category=data.get("category"),
+            components=data.get("components"),
+            parameter_format=data.get("parameter_format"),
+            allow_category_change=data.get("allow_category_change"),
+            approved=status == "APPROVED",
+        )
+    except GraphError as error:
+        raise ControlError("invalid_template", error.user_msg or str(error))
+    return JsonResponse(selectors.template_summary(template), status=201)
+
+
+@control_api("GET")
+def api_template(request: HttpRequest, template_id: str) -> HttpResponse:
+    return JsonResponse(selectors.template_summary(services.template_get(template_id=template_id)))
+
+
+@control_api("POST")
+def api_template_action(request: HttpRequest, template_id: str, action: str) -> HttpResponse:
+    template = services.template_get(template_id=template_id)
+    template = _template_action(template, action, _data(request))
+    return JsonResponse(selectors.template_summary(template))
+
+
 # The customer phone page
 
 
@@ -229,16 +315,44 @@ def _thread_context(customer: SimulatedCustomer, error: str = "") -> dict[str, A
 @require_GET
 @_enabled
 def phone(request: HttpRequest) -> HttpResponse:
+    context = _page_context(request.GET.get("number", ""), request.GET.get("customer", ""))
+    return render(request, "simulator/phone.html", context)
+
+
+def _page_context(
+    wanted_number: str, wanted_customer: str, *, form_error: str = "", template_error: str = ""
+) -> dict[str, Any]:
+    """The whole page: the numbers, the chosen number's customers and templates, the open chat, and the
+    refusal a form met (new customer, template action)."""
     numbers = services.simulated_channels()
-    wanted = request.GET.get("number", "")
-    number = next((n for n in numbers if n.phone_number_id == wanted), numbers[0] if numbers else None)
+    number = next((n for n in numbers if n.phone_number_id == wanted_number), numbers[0] if numbers else None)
     customers = list(SimulatedCustomer.objects.filter(channel=number)) if number else []
-    wa_id = rules.normalise_phone(request.GET.get("customer", ""))
+    wa_id = rules.normalise_phone(wanted_customer)
     customer = next((c for c in customers if c.wa_id == wa_id), None)
-    context: dict[str, Any] = {"numbers": numbers, "number": number, "customers": customers, "customer": customer}
+    context: dict[str, Any] = {
+        "numbers": numbers,
+        "number": number,
+        "customers": customers,
+        "customer": customer,
+        "form_error": form_error,
+    }
     if customer is not None:
         context.update(_thread_context(customer))
-    return render(request, "simulator/phone.html", context)
+    if number is not None:
+        context.update(_templates_context(number, template_error))
+    return context
+
+
+def _templates_context(number: Channel, error: str = "") -> dict[str, Any]:
+    """The templates panel: the number's WABA's templates and the choices its forms offer."""
+    return {
+        "templates": selectors.template_rows(number.waba_id),
+        "template_error": error,
+        "rejection_reasons": [r for r in RejectionReason.values if r != RejectionReason.NONE],
+        "pause_titles": list(PAUSE_TITLES),
+        "quality_scores": QualityScore.values,
+        "template_categories": TemplateCategory.values,
+    }
 
 
 def _open_chat_or_404(request: HttpRequest):
@@ -311,10 +425,7 @@ def phone_customer(request: HttpRequest) -> HttpResponse:
             unreachable=_flag(request.POST.get("unreachable")) if "set_unreachable" in request.POST else None,
         )
     except ControlError as exc:
-        numbers = services.simulated_channels()
-        selected = next((n for n in numbers if n.phone_number_id == number), None)
-        customers = list(SimulatedCustomer.objects.filter(channel=selected)) if selected else []
-        context = {"numbers": numbers, "number": selected, "customers": customers, "form_error": exc.detail}
+        context = _page_context(number, "", form_error=exc.detail)
         return render(request, "simulator/phone.html", context, status=400)
     return redirect(_phone_url(channel.phone_number_id, customer.wa_id))
 
@@ -349,3 +460,19 @@ def phone_media(request: HttpRequest, media_id: str) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@require_POST
+@_enabled
+def phone_template_action(request: HttpRequest, template_id: str, action: str) -> HttpResponse:
+    """A person acts as Meta on a template (approve, reject, flag, pause, ...): the registry changes and the
+    management webhook goes out. Back to the page, which explains a refusal."""
+    number = request.POST.get("number", "")
+    customer = request.POST.get("customer", "")
+    try:
+        template = services.template_get(template_id=template_id)
+        _template_action(template, action, request.POST.dict())
+    except ControlError as exc:
+        context = _page_context(number, customer, template_error=exc.detail)
+        return render(request, "simulator/phone.html", context, status=exc.http_status)
+    return redirect(_phone_url(number, customer) + "#sim-templates")

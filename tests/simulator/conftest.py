@@ -71,6 +71,11 @@ def graph(client, channel):
         def get(self, path, *, token=TOKEN, **params):
             return client.get(path, params, headers={"Authorization": f"Bearer {token}"})
 
+        def post(self, path, body, *, token=TOKEN):
+            return client.post(
+                path, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+            )
+
         def delete(self, path, *, token=TOKEN):
             return client.delete(path, headers={"Authorization": f"Bearer {token}"})
 
@@ -111,3 +116,89 @@ def text_body(to="16505551234", body="Hello from the business", **extra):
         "text": {"body": body},
         **extra,
     }
+
+
+# Message templates
+
+HELLO_WORLD = [
+    {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
+    {
+        "type": "BODY",
+        "text": "Welcome and congratulations!! This message demonstrates your ability to send a WhatsApp message "
+        "notification from the Cloud API, hosted by Meta. Thank you for taking the time to test with us.",
+    },
+    {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
+]
+
+
+def approved_template(channel, *, name="hello_world", language="en_US", category="UTILITY", components=None, **extra):
+    """A template already approved in the channel's WABA (no review, no webhook), as seeded demo data."""
+    from simulator import services
+
+    return services.template_create(
+        waba_id=channel.waba_id,
+        name=name,
+        language=language,
+        category=category,
+        components=components if components is not None else HELLO_WORLD,
+        approved=True,
+        **extra,
+    )
+
+
+_BUTTON_FOR_SUB_TYPE = {
+    "quick_reply": {"type": "QUICK_REPLY", "text": "Reply"},
+    "url": {
+        "type": "URL",
+        "text": "Open",
+        "url": "https://example.com/track/{{1}}",
+        "example": ["https://example.com/track/1"],
+    },
+    "copy_code": {"type": "COPY_CODE", "example": "SAVE10"},
+    "catalog": {"type": "CATALOG", "text": "View catalog"},
+    "flow": {"type": "FLOW", "text": "Open form", "flow_id": "123456"},
+}
+
+
+def components_for(sent: dict) -> list[dict]:
+    """The components of an approved template that fits a template message as sent (header media or
+    text, one body variable per parameter, the buttons the message addresses)."""
+    by_type = {str(c.get("type")).lower(): c for c in sent.get("components") or [] if c.get("type") != "button"}
+    components = []
+    header = by_type.get("header")
+    if header:
+        kind = str(header["parameters"][0]["type"]).upper()
+        if kind == "TEXT":
+            components.append(
+                {"type": "HEADER", "format": "TEXT", "text": "About {{1}}", "example": {"header_text": ["x"]}}
+            )
+        else:
+            components.append({"type": "HEADER", "format": kind})
+    count = len((by_type.get("body") or {}).get("parameters") or [])
+    text = "Hello, here is your update. " + " and then ".join(f"value {{{{{n}}}}}" for n in range(1, count + 1))
+    components.append({"type": "BODY", "text": text + " Thanks.", "example": {"body_text": [["x"] * count]}})
+    buttons = {
+        int(str(c["index"])): str(c["sub_type"]).lower()
+        for c in sent.get("components") or []
+        if c.get("type") == "button"
+    }
+    if buttons:
+        components.append(
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {**_BUTTON_FOR_SUB_TYPE[buttons.get(i, "quick_reply")], "text": f"Button {i}"}
+                    if buttons.get(i, "quick_reply") != "copy_code"
+                    else _BUTTON_FOR_SUB_TYPE["copy_code"]
+                    for i in range(max(buttons) + 1)
+                ],
+            }
+        )
+    return components
+
+
+def template_message(name="hello_world", language="en_US", to="16505551234", components=None, **extra):
+    template = {"name": name, "language": {"code": language}}
+    if components is not None:
+        template["components"] = components
+    return {"messaging_product": "whatsapp", "to": to, "type": "template", "template": template, **extra}

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from inbox.models import Message
 from simulator.models import SimulatedCustomer, SimulatedMedia
 from tests.factories import ChannelFactory
-from tests.simulator.conftest import text_body
+from tests.simulator.conftest import approved_template, components_for, text_body
 
 pytestmark = pytest.mark.django_db
 CUSTOMER = "16505551234"
@@ -136,6 +136,20 @@ def _business(graph, body):
 
 def test_business_messages_render_and_can_be_answered(client, graph, channel, django_capture_on_commit_callbacks):
     _customer(channel, last_inbound_at=None)
+    sent_template = {
+        "name": "order_update",
+        "language": {"code": "en_US"},
+        "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}]},
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": "0",
+                "parameters": [{"type": "payload", "payload": "track"}],
+            },
+        ],
+    }
+    approved_template(channel, name="order_update", components=components_for(sent_template))
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/simulator/phone/send",
@@ -198,19 +212,7 @@ def test_business_messages_render_and_can_be_answered(client, graph, channel, dj
                 "messaging_product": "whatsapp",
                 "to": CUSTOMER,
                 "type": "template",
-                "template": {
-                    "name": "order_update",
-                    "language": {"code": "en_US"},
-                    "components": [
-                        {"type": "body", "parameters": [{"type": "text", "text": "Ana"}]},
-                        {
-                            "type": "button",
-                            "sub_type": "quick_reply",
-                            "index": "0",
-                            "parameters": [{"type": "payload", "payload": "track"}],
-                        },
-                    ],
-                },
+                "template": sent_template,
             },
         )
     page = client.get(f"/simulator/?number={channel.phone_number_id}&customer={CUSTOMER}").content.decode()

@@ -97,6 +97,40 @@ def test_pricing(message_type, window_open, expected):
 
 
 @pytest.mark.parametrize(
+    ("category", "window_open", "type_", "billable"),
+    [
+        ("UTILITY", True, "free_customer_service", False),
+        ("UTILITY", False, "regular", True),
+        # Marketing and authentication templates are charged inside the window too (§13).
+        ("MARKETING", True, "regular", True),
+        ("MARKETING", False, "regular", True),
+        ("AUTHENTICATION", True, "regular", True),
+    ],
+)
+def test_template_pricing_follows_the_category(category, window_open, type_, billable):
+    pricing = rules.pricing_for(message_type="template", window_open=window_open, template_category=category)
+    assert pricing.as_payload() == {
+        "billable": billable,
+        "pricing_model": "PMP",
+        "type": type_,
+        "category": category.lower(),
+    }
+
+
+@pytest.mark.parametrize("position", [0, 1, 9, 10, 99, 250, 12345])
+def test_graph_cursors_round_trip(position):
+    cursor = rules.graph_cursor(position)
+    assert "=" not in cursor
+    assert rules.graph_cursor_position(cursor) == position
+
+
+def test_graph_cursor_is_metas_spelling():
+    # RB:templates/get_templates: {"before":"MAZDZD","after":"OTkZD"}.
+    assert (rules.graph_cursor(0), rules.graph_cursor(99)) == ("MAZDZD", "OTkZD")
+    assert rules.graph_cursor_position("not a cursor") is None
+
+
+@pytest.mark.parametrize(
     ("current", "new", "moves"),
     [
         ("accepted", "sent", True),

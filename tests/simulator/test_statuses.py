@@ -10,7 +10,7 @@ from inbox.models import Contact, Conversation, Message, StatusUpdate, WebhookEv
 from inbox.providers.whatsapp_cloud.signature import verify
 from simulator.models import SimulatedWebhook
 from tests.factories import TEST_APP_SECRET, ContactFactory, ConversationFactory, MessageFactory
-from tests.simulator.conftest import oa_schema, oa_validate, text_body
+from tests.simulator.conftest import approved_template, oa_schema, oa_validate, text_body
 
 pytestmark = pytest.mark.django_db
 CUSTOMER = "16505551234"
@@ -116,6 +116,7 @@ def test_outside_the_window_a_free_form_message_fails_with_131047(graph, channel
 
 
 def test_templates_go_out_outside_the_window_and_are_billed(graph, channel, django_capture_on_commit_callbacks):
+    approved_template(channel, category="UTILITY")
     body = {
         "messaging_product": "whatsapp",
         "to": CUSTOMER,
