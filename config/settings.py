@@ -139,10 +139,25 @@ else:
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
+# E-mail (template alerts): printed to the console unless EMAIL_URL names a server, e.g.
+# smtp+tls://user:password@mail.example.com:587. SITE_URL makes the links in e-mails absolute.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <switchboard@localhost>")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
 # The built-in WhatsApp Cloud API simulator (simulator/): on in the embedded mode, opt-in in production.
 SIMULATOR_ENABLED = env.bool("SIMULATOR_ENABLED", default=not REDIS_URL)
 # Where the simulator POSTs its signed webhooks (e.g. http://127.0.0.1:8000/webhooks/whatsapp); unset = in-process.
 SIMULATOR_WEBHOOK_URL = env.str("SIMULATOR_WEBHOOK_URL", default="")
+# How long the simulator "reviews" a submitted template before approving or rejecting it.
+SIMULATOR_TEMPLATE_REVIEW_SECONDS = env.float("SIMULATOR_TEMPLATE_REVIEW_SECONDS", default=3.0)
 
 # How queued tasks run: "worker" (a Celery worker process via the broker), "thread" (a background
 # thread inside the web process: the embedded mode) or "eager" (at once, in the caller: tests).
@@ -179,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.expire_presence",
         "schedule": timedelta(minutes=1),
     },
+    # Templates created outside Switchboard (in Meta's manager) appear, and missed webhooks are caught up.
+    "sync-templates": {
+        "task": "templates_app.tasks.sync_all_templates",
+        "schedule": timedelta(hours=1),
+    },
 }
 # A stored delivery still unprocessed after this long is handed to a worker again.
 WEBHOOK_REQUEUE_AFTER = timedelta(seconds=env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=60))
@@ -213,6 +233,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConversationStatusEnum": "inbox.models.ConversationStatus.choices",
         "ChannelKindEnum": "inbox.models.ChannelKind.choices",
+        "TemplateCategoryEnum": "templates_app.models.TemplateCategory.choices",
+        "ParameterFormatEnum": "templates_app.models.ParameterFormat.choices",
+        "TemplateRevisionStateEnum": "templates_app.models.RevisionState.choices",
+        "WebhookEventStateEnum": "inbox.models.WebhookEventState.choices",
     },
 }
 

@@ -101,3 +101,55 @@ def worked_by(user: User, channel: Channel) -> Team:
     team = Team.objects.filter(channels=channel).order_by("pk").first() or TeamFactory(channels=[channel])
     team.members.add(user)
     return team
+
+
+# Message templates. `live_template` makes one WhatsApp approved, with its live revision.
+
+ORDER_UPDATE_COMPONENTS = [
+    {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}", "example": {"header_text": ["#1042"]}},
+    {
+        "type": "BODY",
+        "text": "Hi {{1}}, your order {{2}} ships today.",
+        "example": {"body_text": [["Ana", "#1042"]]},
+    },
+    {"type": "FOOTER", "text": "Reply STOP to opt out"},
+    {
+        "type": "BUTTONS",
+        "buttons": [{"type": "QUICK_REPLY", "text": "Thanks"}, {"type": "QUICK_REPLY", "text": "Help"}],
+    },
+]
+
+
+def live_template(
+    *,
+    waba_id: str = ChannelFactory.waba_id,
+    name: str = "order_update",
+    language: str = "en_US",
+    category: str = "UTILITY",
+    components: list | None = None,
+    status: str = "APPROVED",
+    provider_template_id: str = "",
+    author: User | None = None,
+):
+    from templates_app.models import MessageTemplate, RevisionState, TemplateRevision
+
+    template = MessageTemplate.objects.create(
+        waba_id=waba_id,
+        name=name,
+        language=language,
+        category=category,
+        status=status,
+        provider_template_id=provider_template_id or f"9{MessageTemplate.objects.count():015d}",
+        created_by=author,
+    )
+    revision = TemplateRevision.objects.create(
+        template=template,
+        number=1,
+        state=RevisionState.LIVE,
+        category=category,
+        components=components if components is not None else ORDER_UPDATE_COMPONENTS,
+        author=author,
+    )
+    template.live_revision = revision
+    template.save(update_fields=["live_revision"])
+    return template

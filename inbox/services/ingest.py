@@ -493,10 +493,12 @@ def status_updates_apply_waiting(*, message: Message) -> int:
     return len(waiting)
 
 
-def management_event_record(*, change: ManagementChange, webhook_event: WebhookEvent | None) -> bool:
-    """Keep an account-level change once (replays are ignored). Returns True when it was new."""
+def management_event_record(
+    *, change: ManagementChange, webhook_event: WebhookEvent | None
+) -> tuple[ManagementEvent, bool]:
+    """Keep an account-level change once (replays are ignored). Returns the row and whether it was new."""
     canonical = json.dumps([change.waba_id, change.field, change.time, change.value], sort_keys=True)
-    _, created = ManagementEvent.objects.get_or_create(
+    row, created = ManagementEvent.objects.get_or_create(
         dedupe_key=hashlib.sha256(canonical.encode()).hexdigest(),
         defaults={
             "webhook_event": webhook_event,
@@ -506,4 +508,4 @@ def management_event_record(*, change: ManagementChange, webhook_event: WebhookE
             "occurred_at": provider_time(change.time) if change.time else None,
         },
     )
-    return created
+    return row, created

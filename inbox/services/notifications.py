@@ -6,6 +6,7 @@ for assignments, transfers and escalations, the notes service for mentions, inge
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from inbox import access, events
 from inbox.models import Conversation, Message, Notification
+
+if TYPE_CHECKING:
+    from templates_app.models import MessageTemplate
 
 TEXT_LENGTH = 300
 
@@ -23,6 +27,7 @@ def notification_create(
     kind: str,
     conversation: Conversation | None = None,
     message: Message | None = None,
+    template: "MessageTemplate | None" = None,
     actor: User | None = None,
     text: str = "",
 ) -> Notification | None:
@@ -39,6 +44,7 @@ def notification_create(
             kind=kind,
             conversation=conversation,
             message=message,
+            template=template,
             actor=actor,
             text=" ".join(text.split())[:TEXT_LENGTH],
         )
@@ -56,6 +62,7 @@ def notification_snapshot(notification: Notification) -> dict:
         "kind_label": str(notification.get_kind_display()),
         "text": notification.text,
         "conversation_id": notification.conversation_id,
+        "template_id": notification.template_id,
         "contact_name": conversation.contact.display_name if conversation is not None else "",
         "actor_name": (actor.name or actor.email) if actor is not None else "",
         "created_at": notification.created_at.isoformat(),

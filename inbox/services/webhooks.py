@@ -10,11 +10,12 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from config.task_queue import enqueue
-from inbox.models import Channel, Message, StatusUpdate, WebhookEvent, WebhookEventState
+from inbox.models import Channel, ManagementEvent, Message, StatusUpdate, WebhookEvent, WebhookEventState
 from inbox.providers.whatsapp_cloud import parse as whatsapp_parse
 from inbox.providers.whatsapp_cloud.signature import SignatureRejected, signature_digest, verify
 from inbox.providers.whatsapp_cloud.types import Delivery, InboundMessage, MalformedPayload, StatusReport
 from inbox.services import ingest
+from templates_app import services as templates
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +173,17 @@ def _apply_delivery(*, delivery: Delivery, event: WebhookEvent) -> tuple[int, se
         if change.waba_id not in known_wabas:
             not_routed.add(f"WABA {change.waba_id}")
             continue
-        ingest.management_event_record(change=change, webhook_event=event)
+        row, created = ingest.management_event_record(change=change, webhook_event=event)
+        if created:
+            _management_event_apply(row)
         routed += 1
     return routed, not_routed
+
+
+def _management_event_apply(row: ManagementEvent) -> None:
+    """Hand a new account-level change to the module it concerns (templates for now)."""
+    if row.field in templates.TEMPLATE_FIELDS:
+        templates.template_management_apply(event=row)
 
 
 def _message_lock_order(inbound: InboundMessage) -> tuple:

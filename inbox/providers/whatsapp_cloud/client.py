@@ -1,7 +1,8 @@
 """The WhatsApp Cloud API client: the only code in Switchboard that talks to the Graph API.
 
-Three calls: `send` (POST /{phone_number_id}/messages), `upload_media` (POST /{phone_number_id}/media,
-multipart) and `mark_read` (the read receipt, on the messages endpoint). None raises for a provider or
+Messages: `send` (POST /{phone_number_id}/messages), `upload_media` (POST /{phone_number_id}/media,
+multipart) and `mark_read` (the read receipt, on the messages endpoint). Templates, on the WhatsApp Business
+Account: `template_create`, `template_edit` and `templates_page` (§5). None raises for a provider or
 network failure: each returns a result carrying either what the call produced or the error, plus whether
 trying again can help (HTTP 429/5xx, network trouble, and the codes `errors.describe` marks retryable).
 
@@ -32,6 +33,7 @@ class ChannelConfig(Protocol):
 
     graph_api_base: str
     phone_number_id: str
+    waba_id: str
     access_token: str
 
 
@@ -110,6 +112,45 @@ def upload_media(channel: ChannelConfig, content: bytes | IO[bytes], *, mime_typ
     return UploadResult(media_id=str(media_id), http_status=200)
 
 
+@dataclass(frozen=True)
+class GraphResult:
+    """The answer to a template call: WhatsApp's JSON document, or the error."""
+
+    document: dict[str, Any] | None = None
+    error: ProviderError | None = None
+    retryable: bool = False
+    http_status: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _graph_result(outcome: "dict[str, Any] | _Failure") -> GraphResult:
+    if isinstance(outcome, _Failure):
+        return GraphResult(error=outcome.error, retryable=outcome.retryable, http_status=outcome.http_status)
+    return GraphResult(document=outcome, http_status=200)
+
+
+def template_create(channel: ChannelConfig, body: dict[str, Any]) -> GraphResult:
+    """Submit a new template for WhatsApp's review (`POST /{waba_id}/message_templates`); the answer is
+    `{"id", "status": "PENDING", "category"}`."""
+    return _graph_result(_post(channel, f"{channel.waba_id}/message_templates", json=body))
+
+
+def template_edit(channel: ChannelConfig, template_id: str, body: dict[str, Any]) -> GraphResult:
+    """Submit new content for a template WhatsApp already has (`POST /{template_id}`) → `{"success": true}`."""
+    return _graph_result(_post(channel, template_id, json=body))
+
+
+def templates_page(channel: ChannelConfig, *, after: str = "", limit: int = 100) -> GraphResult:
+    """One page of the WABA's templates (`GET /{waba_id}/message_templates`): `data` and `paging.cursors`."""
+    params = {"limit": str(limit)}
+    if after:
+        params["after"] = after
+    return _graph_result(_request("GET", channel, f"{channel.waba_id}/message_templates", params=params))
+
+
 # --- Transport ------------------------------------------------------------------------------------------
 
 
@@ -133,9 +174,13 @@ def _http() -> httpx.Client:
 
 
 def _post(channel: ChannelConfig, path: str, **request: Any) -> dict[str, Any] | _Failure:
+    return _request("POST", channel, path, **request)
+
+
+def _request(method: str, channel: ChannelConfig, path: str, **request: Any) -> dict[str, Any] | _Failure:
     url = f"{channel.graph_api_base.rstrip('/')}/{path}"
     try:
-        response = _http().post(url, headers={"Authorization": f"Bearer {channel.access_token}"}, **request)
+        response = _http().request(method, url, headers={"Authorization": f"Bearer {channel.access_token}"}, **request)
     except httpx.TimeoutException as exc:
         # A read timeout is ambiguous (WhatsApp may have accepted the message); the outbound worker's
         # biz_opaque_callback_data lets a late status webhook settle it. See services/outbound.py.

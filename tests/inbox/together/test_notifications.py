@@ -43,6 +43,7 @@ def test_a_notification_is_stored_and_pushed_to_its_person_only(world, django_ca
         "kind_label": "Assigned to you",
         "text": "Take this one",
         "conversation_id": world.conversation.pk,
+        "template_id": None,
         "contact_name": "Ana Sousa",
         "actor_name": "Sam Lee",
         "created_at": None,
