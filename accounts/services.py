@@ -175,6 +175,27 @@ def user_set_capacity(*, actor: User, user: User, max_open_conversations: int) -
     return user
 
 
+def user_set_template_author(*, actor: User, user: User, allowed: bool) -> User:
+    """Allow an agent to write message templates (admins always may; managers change nothing). What they
+    write still needs an admin's approval before it goes to WhatsApp."""
+    _require(access.can_manage_users(actor))
+    with transaction.atomic():
+        user = _locked_user(user.pk)
+        if user.can_author_templates == allowed:
+            return user
+        if allowed and user.role != Role.AGENT:
+            raise InvalidChange("not_an_agent", "Only agents need this permission: admins always write templates.")
+        user.can_author_templates = allowed
+        user.save(update_fields=["can_author_templates"])
+        audit_record(
+            actor=actor,
+            action="user.template_author_allowed" if allowed else "user.template_author_revoked",
+            target=user,
+            details={"from": not allowed, "to": allowed},
+        )
+    return user
+
+
 # Teams
 
 

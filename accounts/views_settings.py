@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.models import Presence, Role, Team, User
@@ -143,10 +143,21 @@ def user_invite(request: HttpRequest) -> HttpResponse:
     return _render_users(request, invitation=link.invitation, invite_url=request.build_absolute_uri(link.path))
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @admin_only
 def user_page(request: HttpRequest, user_id: int) -> HttpResponse:
+    """The person's page. Its one form without a route of its own posts here: may an agent write templates."""
     person = _user_or_404(request, user_id)
+    if request.method == "POST":
+        allowed = request.POST.get("can_author_templates") == "1"
+        _run(
+            request,
+            services.user_set_template_author,
+            _("They may now write message templates.") if allowed else _("They may no longer write message templates."),
+            user=person,
+            allowed=allowed,
+        )
+        return redirect("settings:user", user_id=person.pk)
     return _page(
         request,
         "user.html",
