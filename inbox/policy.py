@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from random import Random
 
+from templates_app import policy as template_policy
+
 # Customer-service window: free-form replies are allowed for 24 hours after the customer's last message
 # (whatsapp-cloud-api.md §13). Our own outgoing messages never extend it.
 SERVICE_WINDOW = timedelta(hours=24)
@@ -60,16 +62,18 @@ def counts_as_unread(message_type: str) -> bool:
 
 class Reason(StrEnum):
     """Why WhatsApp's rules stop a message. Later rules add their codes here (no_consent, opted_out,
-    identity_unconfirmed, template_not_sendable, number_restricted, messaging_limit_reached), each with a
-    sentence in `_EXPLANATIONS`; the values never change once shipped (API clients match on them)."""
+    identity_unconfirmed, number_restricted, messaging_limit_reached), each with a sentence in
+    `_EXPLANATIONS`; the values never change once shipped (API clients match on them)."""
 
     WINDOW_CLOSED = "window_closed"
+    TEMPLATE_NOT_SENDABLE = "template_not_sendable"
 
 
 _EXPLANATIONS: dict[Reason, str] = {
     Reason.WINDOW_CLOSED: (
         "The customer last wrote more than 24 hours ago: WhatsApp only allows an approved template now."
     ),
+    Reason.TEMPLATE_NOT_SENDABLE: "WhatsApp does not allow this template to be sent now: pick another template.",
 }
 
 
@@ -80,11 +84,20 @@ def explain(reason: Reason) -> str:
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer to "may this go out now?". `requires_template` tells the composer to offer templates."""
+    """The answer to "may this go out now?". `requires_template` tells the composer to offer templates;
+    `detail` is a more precise sentence than the reason's own, when the rule has one (a paused template)."""
 
     allowed: bool
     reason: Reason | None = None
     requires_template: bool = False
+    detail: str = ""
+
+
+def explain_decision(decision: Decision) -> str:
+    """The sentence a person reads for a refusal: the rule's own, else the reason's."""
+    if decision.detail or decision.reason is None:
+        return decision.detail
+    return explain(decision.reason)
 
 
 ALLOWED = Decision(allowed=True)
@@ -98,10 +111,15 @@ class OutboundFacts:
     """What the outbound rules need about one message, read by the caller when it asks.
 
     `last_customer_message_at` is Meta's timestamp of the contact's latest inbound message on this number
-    (None if they never wrote). Later rules add their facts here with defaults (consent, identity, limits)."""
+    (None if they never wrote). For a template: WhatsApp's status for it, whether we hold the content
+    WhatsApp approved, and whether the message was built from that content (an edit WhatsApp approved
+    since then replaces it). Later rules add their facts here with defaults (consent, identity, limits)."""
 
     message_type: str
     last_customer_message_at: datetime | None
+    template_status: str = ""
+    template_has_live_revision: bool = False
+    template_revision_current: bool = True
 
 
 def may_send_free_form(facts: OutboundFacts, *, now: datetime) -> Decision:
@@ -113,6 +131,31 @@ def may_send_free_form(facts: OutboundFacts, *, now: datetime) -> Decision:
     if is_service_window_open(facts.last_customer_message_at, now=now):
         return ALLOWED
     return Decision(allowed=False, reason=Reason.WINDOW_CLOSED, requires_template=True)
+
+
+def may_send_template(facts: OutboundFacts) -> Decision:
+    """A template goes out whenever WhatsApp has it approved, window or not (§13); a paused, disabled or
+    unapproved template would only earn 132015/132016/132001. A message built from content WhatsApp no
+    longer sends (a newer revision went live) would not match its placeholders (132000): write it again."""
+    answer = template_policy.sendability(
+        status=facts.template_status, has_live_revision=facts.template_has_live_revision
+    )
+    if not answer.sendable:
+        return Decision(allowed=False, reason=Reason.TEMPLATE_NOT_SENDABLE, detail=answer.why_not)
+    if not facts.template_revision_current:
+        return Decision(
+            allowed=False,
+            reason=Reason.TEMPLATE_NOT_SENDABLE,
+            detail="The template changed after this message was written: write it again from the new version.",
+        )
+    return ALLOWED
+
+
+def may_send(facts: OutboundFacts, *, now: datetime) -> Decision:
+    """Every outbound rule for one message: templates by their own rule, everything else by the window."""
+    if facts.message_type == TEMPLATE:
+        return may_send_template(facts)
+    return may_send_free_form(facts, now=now)
 
 
 # Retries of a failed send: the first waits about 4 s, then 16 s, 64 s, 256 s, then at most 15 minutes.

@@ -162,8 +162,21 @@ def _failure_reason(message: Message) -> str:
     return message.error_title or describe(None).reason
 
 
+class MessageTemplateRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    language = serializers.CharField()
+
+
 class MessageSerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField()
+    content = serializers.JSONField(
+        read_only=True,
+        help_text="The message in WhatsApp's shape for its type. A template message holds WhatsApp's template "
+        "object (`name`, `language`, `components`) plus `rendered`: what the customer sees (`header`, "
+        "`header_format`, `header_media`, `body`, `footer`, `buttons`) with the values filled in.",
+    )
+    template = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -171,6 +184,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "id",
             "direction",
             "type",
+            "template",
             "text",
             "content",
             "provider_message_id",
@@ -197,6 +211,17 @@ class MessageSerializer(serializers.ModelSerializer):
             "reason": _failure_reason(message),
         }
 
+    @extend_schema_field(MessageTemplateRefSerializer(allow_null=True))
+    def get_template(self, message: Message) -> dict | None:
+        """The template a template message was sent with, as it was named when sent (no query per row)."""
+        if message.template_id is None or not isinstance(message.content, dict):
+            return None
+        return {
+            "id": message.template_id,
+            "name": message.content.get("name", ""),
+            "language": (message.content.get("language") or {}).get("code", ""),
+        }
+
 
 class MessagePageSerializer(serializers.Serializer):
     results = MessageSerializer(many=True)
@@ -205,9 +230,10 @@ class MessagePageSerializer(serializers.Serializer):
 
 # Sending messages
 
-# What the API sends: the kinds `payloads.content_from_payload` builds, and files (WhatsApp's media types).
+# What the API sends: the kinds `payloads.content_from_payload` builds, files (WhatsApp's media types) and
+# templates (built from the approved template by `templates_app.sending`).
 MEDIA_TYPES = tuple(limits.MEDIA_RULES)
-SEND_TYPES = (*payloads.CONTENT_KINDS, *MEDIA_TYPES)
+SEND_TYPES = (*payloads.CONTENT_KINDS, *MEDIA_TYPES, "template")
 # The fields each type takes besides `type`, `reply_to` and `force`: (required, optional).
 _TYPE_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "text": (frozenset({"text"}), frozenset({"preview_url"})),
@@ -215,6 +241,7 @@ _TYPE_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "contacts": (frozenset({"contacts"}), frozenset()),
     "reaction": (frozenset({"reaction"}), frozenset()),
     "interactive": (frozenset({"interactive"}), frozenset()),
+    "template": (frozenset({"template"}), frozenset()),
     **{kind: (frozenset({"media_file_id"}), frozenset({"caption", "filename"})) for kind in MEDIA_TYPES},
 }
 
@@ -268,11 +295,41 @@ class ReactionSerializer(ClosedSerializer):
     )
 
 
+class TemplateSendSerializer(ClosedSerializer):
+    """An approved template to send, named by `id` or by `name` and `language` (on the WhatsApp Business
+    Account of the conversation's number), with its variables filled in."""
+
+    id = _id_field("The template's id in Switchboard.")
+    name = StrictCharField(required=False, max_length=512, help_text="The template's name (with `language`).")
+    language = StrictCharField(required=False, max_length=16, help_text="The template's language, e.g. en_US.")
+    values = serializers.DictField(
+        child=StrictCharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text='The variables\' values by key: `{"header.1": …, "body.1": …, "body.first_name": …, '
+        '"buttons.0.1": <the suffix of URL button 0>, "buttons.1.code": <a copy-code button\'s coupon code>}`.',
+    )
+    header_media_file_id = _id_field("A stored file for an image, video or document header (not sent yet).")
+    header_media_link = StrictCharField(
+        required=False, max_length=2000, help_text="Or an https:// link to the header's image, video or document."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        by_name = "name" in attrs or "language" in attrs
+        if ("id" in attrs) == by_name or (by_name and not ("name" in attrs and "language" in attrs)):
+            raise serializers.ValidationError("Name the template by `id`, or by `name` and `language`.")
+        if "header_media_file_id" in attrs and "header_media_link" in attrs:
+            raise serializers.ValidationError(
+                "Give the header's file as `header_media_file_id` or `header_media_link`."
+            )
+        return attrs
+
+
 class MessageSendSerializer(ClosedSerializer):
     """A message as JSON, each type in WhatsApp's own shape. `type` decides which other fields apply:
     text → `text` (and `preview_url`); location → `location`; contacts → `contacts`; reaction →
     `reaction`; interactive → `interactive`; image, audio, video, document, sticker → `media_file_id` of a
-    file stored earlier (and `caption`, `filename`). Any type may quote a message with `reply_to`. To upload
+    file stored earlier (and `caption`, `filename`); template → `template` (an approved template and its
+    values; allowed outside the 24-hour window). Any type may quote a message with `reply_to`. To upload
     a file, send multipart/form-data instead (MessageUpload)."""
 
     type = serializers.ChoiceField(choices=SEND_TYPES)
@@ -301,6 +358,7 @@ class MessageSendSerializer(ClosedSerializer):
         required=False, allow_blank=True, help_text="Shown under an image, a video or a document."
     )
     filename = StrictCharField(required=False, allow_blank=True, help_text="The name a document is shown with.")
+    template = TemplateSendSerializer(required=False)
     reply_to = _id_field(_REPLY_TO_HELP)
     force = serializers.BooleanField(default=False, help_text=_FORCE_HELP)
 
@@ -316,9 +374,17 @@ class MessageSendSerializer(ClosedSerializer):
         return attrs
 
     @staticmethod
-    def payload(data: dict) -> dict:
-        """What `message_send` takes for the validated `data` (its `kind` is `data["type"]`)."""
+    def payload(data: dict, *, template_id: int | None = None) -> dict:
+        """What `message_send` takes for the validated `data` (its `kind` is `data["type"]`). A template
+        named by name and language is passed as `template_id`, once the view has found it."""
         kind = data["type"]
+        if kind == "template":
+            template = data["template"]
+            payload = {"template_id": template.get("id", template_id), "values": template.get("values", {})}
+            payload.update(
+                (name, template[name]) for name in ("header_media_file_id", "header_media_link") if name in template
+            )
+            return payload
         if kind == "text":
             payload = {"body": data["text"]}
             if "preview_url" in data:
@@ -354,8 +420,10 @@ class MessageUploadSerializer(ClosedSerializer):
 
 class SendRefusalSerializer(ErrorSerializer):
     """A message WhatsApp's rules or limits refuse. `code` is one of window_closed, text_too_long,
-    media_too_large, media_type_not_allowed, invalid_message, not_retryable (or another reason the policy
-    gives)."""
+    media_too_large, media_type_not_allowed, invalid_message, not_retryable, template_not_found,
+    template_not_sendable (paused, disabled, not approved, or changed since the message was written),
+    template_parameters_invalid (a value is missing or WhatsApp would refuse it; `detail` names the
+    variable), template_not_supported (or another reason the policy gives)."""
 
     requires_template = serializers.BooleanField(
         required=False, help_text="Present and true when only a template message may be sent now."

@@ -45,6 +45,7 @@ from inbox.services.outbound import (
 )
 from inbox.services.webhook_admin import WebhookEventNotReprocessable, webhook_event_reprocess
 from inbox.viewers import someone_else_replying
+from templates_app.sending import template_on_waba
 
 ERRORS = {
     400: ErrorSerializer,
@@ -209,6 +210,21 @@ def _reply_to(user: User, conversation: Conversation, message_id: int | None) ->
     return message
 
 
+def _template_id(conversation: Conversation, data: dict) -> int | None:
+    """The template a template message names by name and language, on the conversation's number's WhatsApp
+    Business Account (None when it names it by id)."""
+    named = data.get("template") or {}
+    if data["type"] != "template" or "id" in named:
+        return None
+    template = template_on_waba(waba_id=conversation.channel.waba_id, name=named["name"], language=named["language"])
+    if template is None:
+        raise SendRefused(
+            "template_not_found",
+            f"This number's WhatsApp account has no template {named['name']} in {named['language']}.",
+        )
+    return template.pk
+
+
 def _upload_send(*, conversation: Conversation, author: User, data: dict, reply_to: Message | None) -> Message:
     """Store the uploaded file, then send it. A refused send keeps nothing: the file's row rolls back with
     it, and the stored file is deleted (storage is not part of the transaction)."""
@@ -253,6 +269,11 @@ class ConversationMessagesView(APIView):
             '"queued") and goes out in the background; its status then follows WhatsApp\'s reports. '
             "When WhatsApp's rules or limits forbid it, the answer is 422 with a stable `code`, such as "
             "`window_closed` (more than 24 hours since the customer wrote: only a template may be sent). "
+            'A template: `{"type": "template", "template": {"id": 7, "values": {"body.1": "Ana"}}}` (or '
+            '`"name"` and `"language"` instead of `"id"`; `header_media_file_id` or `header_media_link` for a '
+            "media header); it is refused with `template_not_sendable` when WhatsApp paused, disabled or has not "
+            "approved it, and with `template_parameters_invalid` when a value is missing or WhatsApp would "
+            "refuse it. "
             "When a colleague is typing here or replied in the last seconds, the answer is 409 "
             '`someone_else_replying` unless the request says `"force": true` (`force=1` in a form).'
         ),
@@ -277,7 +298,7 @@ class ConversationMessagesView(APIView):
                     conversation=conversation,
                     author=request.user,
                     kind=data["type"],
-                    payload=MessageSendSerializer.payload(data),
+                    payload=MessageSendSerializer.payload(data, template_id=_template_id(conversation, data)),
                     reply_to=reply_to,
                 )
         except SendRefused as refused:

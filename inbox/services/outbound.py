@@ -66,6 +66,9 @@ from inbox.providers.whatsapp_cloud import client, errors, limits, payloads
 from inbox.providers.whatsapp_cloud.limits import ValidationRefused
 from inbox.providers.whatsapp_cloud.types import ProviderError
 from inbox.services import ingest
+from templates_app import access as template_access
+from templates_app import sending
+from templates_app.models import MessageTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +90,10 @@ _rng = random.Random()  # noqa: S311 - jitter, not security
 
 class SendRefused(Exception):
     """The message may not go out. `code` is stable (`permission_denied`, `invalid_message`,
-    `text_too_long`, `media_too_large`, `media_type_not_allowed`, `not_retryable`, or a `policy.Reason`
-    such as `window_closed`); `detail` is the sentence shown to the person; `requires_template` tells the
-    composer to switch to the template picker."""
+    `text_too_long`, `media_too_large`, `media_type_not_allowed`, `not_retryable`, `template_not_found`,
+    `template_parameters_invalid`, `template_not_supported`, or a `policy.Reason` such as `window_closed`
+    or `template_not_sendable`); `detail` is the sentence shown to the person; `requires_template` tells
+    the composer to switch to the template picker."""
 
     def __init__(self, code: str, detail: str, *, requires_template: bool = False):
         super().__init__(detail)
@@ -118,14 +122,31 @@ def message_send(
     message reacted to, or `{"message_id", "emoji"}`), interactive (button, list, product, product_list),
     and media: `"media"` (or the file's own kind: image, audio, video, document, sticker) with
     `{"media_file_id": <MediaFile id from media_store>, "caption"?, "filename"?}`.
-    `reply_to` quotes an earlier message of the conversation."""
+    `reply_to` quotes an earlier message of the conversation.
+
+    A template (allowed outside the 24-hour window): `"template"` with `{"template_id", "values":
+    {"body.1": "Ana", …} (keys as `templates_app.sending.template_variables` names them),
+    "header_media_file_id"? (a stored file for a media header), "header_media_link"? (or an https:// link)}`.
+    It is built from the revision WhatsApp approved; the message stores WhatsApp's template object plus
+    `rendered` (what the thread shows) and `revision_id`, and the worker sends only WhatsApp's keys."""
     now = now or timezone.now()
     if not access.can_reply(author, conversation):
         raise SendRefused("permission_denied", "You may not reply in this conversation.")
-    message_type, content, media_file = _checked_content(
-        conversation=conversation, kind=kind, payload=payload, reply_to=reply_to
-    )
-    _policy_check(conversation=conversation, message_type=message_type, now=now)
+    if reply_to is not None and (reply_to.conversation_id != conversation.pk or not reply_to.provider_message_id):
+        raise SendRefused("invalid_message", "Only a message of this conversation that reached WhatsApp can be quoted.")
+    template = None
+    if kind == policy.TEMPLATE:
+        template = _template_for(conversation=conversation, author=author, payload=payload)
+        # Whether the template may go out decides before its values do: a paused template is not fixed
+        # by filling it in.
+        _policy_check(_facts(conversation=conversation, message_type=kind, template=template), now=now)
+        message_type = kind
+        content, media_file = _template_content(conversation=conversation, template=template, payload=payload)
+    else:
+        message_type, content, media_file = _checked_content(
+            conversation=conversation, kind=kind, payload=payload, reply_to=reply_to
+        )
+        _policy_check(_facts(conversation=conversation, message_type=message_type), now=now)
     if message_type == "reaction":
         # A reaction names its message in `reaction.message_id`, never in `context` (as ingest does for
         # the customer's reactions, the column keeps the target so the thread can attach it).
@@ -145,6 +166,7 @@ def message_send(
             status_at=now,
             timestamp=now,
             author=author,
+            template=template,
         )
         if media_file is not None and not MediaFile.objects.filter(pk=media_file.pk, message__isnull=True).update(
             message=message
@@ -162,8 +184,6 @@ def _checked_content(
     *, conversation: Conversation, kind: str, payload: dict, reply_to: Message | None
 ) -> tuple[str, dict, MediaFile | None]:
     """(message type, content to store and send, the file for media) or SendRefused."""
-    if reply_to is not None and (reply_to.conversation_id != conversation.pk or not reply_to.provider_message_id):
-        raise SendRefused("invalid_message", "Only a message of this conversation that reached WhatsApp can be quoted.")
     if not isinstance(payload, dict):
         raise SendRefused("invalid_message", "The message is not in the expected shape.")
     try:
@@ -212,6 +232,54 @@ def _media_file_for(*, conversation: Conversation, kind: str, payload: dict) -> 
     return media_file
 
 
+# What a template message's payload may carry (see `message_send`).
+_TEMPLATE_PAYLOAD_KEYS = frozenset({"template_id", "values", "header_media_file_id", "header_media_link"})
+
+
+def _template_for(*, conversation: Conversation, author: User, payload: dict) -> MessageTemplate:
+    """The template a template message names, if the author may send it here."""
+    if not isinstance(payload, dict):
+        raise SendRefused("invalid_message", "The message is not in the expected shape.")
+    unknown = sorted(str(key) for key in set(payload) - _TEMPLATE_PAYLOAD_KEYS)
+    if unknown:
+        raise SendRefused("invalid_message", f"A template message does not take `{unknown[0]}`.")
+    template_id = _int_or_none(payload.get("template_id"))
+    template = MessageTemplate.objects.select_related("live_revision").filter(pk=template_id).first()
+    if template is None:
+        raise SendRefused("template_not_found", "No such template.")
+    if not template_access.can_send_template(author, conversation, template):
+        raise SendRefused("permission_denied", "This template belongs to another WhatsApp account.")
+    return template
+
+
+def _template_content(
+    *, conversation: Conversation, template: MessageTemplate, payload: dict
+) -> tuple[dict, MediaFile | None]:
+    """(content to store, the header's file) for a template WhatsApp approved, its values filled in."""
+    revision = template.live_revision
+    assert revision is not None  # the policy check refused templates without approved content
+    file_id, link = payload.get("header_media_file_id"), payload.get("header_media_link")
+    media_file = None
+    header_media: dict | None = None
+    if file_id is not None:
+        media_file = _media_file_for(conversation=conversation, kind="media", payload={"media_file_id": file_id})
+        header_media = {"kind": media_file.kind, "media_file_id": media_file.pk}
+        if media_file.original_filename:
+            header_media["filename"] = payloads.safe_filename(media_file.original_filename)
+    if link is not None:
+        header_media = {**(header_media or {}), "link": link}
+    try:
+        built = sending.build_template_message(
+            template=template, revision=revision, values=payload.get("values", {}), header_media=header_media
+        )
+    except sending.TemplateParametersRefused as refused:
+        raise SendRefused(refused.code, refused.detail)
+    content = {**built.payload, "rendered": built.rendered, "revision_id": revision.pk}
+    if media_file is not None:
+        content["header_media_file_id"] = media_file.pk
+    return content, media_file
+
+
 def _int_or_none(value: object) -> int | None:
     try:
         return int(value)  # type: ignore[arg-type]
@@ -219,22 +287,50 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
-def _policy_check(*, conversation: Conversation, message_type: str, now: datetime) -> None:
-    decision = policy.may_send_free_form(_facts(conversation=conversation, message_type=message_type), now=now)
+def _policy_check(facts: policy.OutboundFacts, *, now: datetime) -> None:
+    decision = policy.may_send(facts, now=now)
     if not decision.allowed:
         assert decision.reason is not None
         raise SendRefused(
-            decision.reason.value, policy.explain(decision.reason), requires_template=decision.requires_template
+            decision.reason.value, policy.explain_decision(decision), requires_template=decision.requires_template
         )
 
 
-def _facts(*, conversation: Conversation, message_type: str) -> policy.OutboundFacts:
+def _facts(
+    *,
+    conversation: Conversation,
+    message_type: str,
+    template: MessageTemplate | None = None,
+    revision_id: int | None = None,
+) -> policy.OutboundFacts:
     """The window runs from the contact's last message on this number, whichever of their conversations
-    on the channel (an older, resolved one included) it landed in."""
+    on the channel (an older, resolved one included) it landed in. A template message's facts are its
+    template's, and whether `revision_id` (the content it was built from) is still the one WhatsApp sends;
+    a message whose template was deleted has none."""
     last_inbound = Conversation.objects.filter(
         channel_id=conversation.channel_id, contact_id=conversation.contact_id
     ).aggregate(at=Max("last_inbound_at"))["at"]
-    return policy.OutboundFacts(message_type=message_type, last_customer_message_at=last_inbound)
+    if message_type != policy.TEMPLATE:
+        return policy.OutboundFacts(message_type=message_type, last_customer_message_at=last_inbound)
+    live_revision_id = template.live_revision_id if template is not None else None
+    return policy.OutboundFacts(
+        message_type=message_type,
+        last_customer_message_at=last_inbound,
+        template_status=template.status if template is not None else "",
+        template_has_live_revision=live_revision_id is not None,
+        template_revision_current=revision_id is None or revision_id == live_revision_id,
+    )
+
+
+def _message_facts(message: Message, *, template: MessageTemplate | None) -> policy.OutboundFacts:
+    """The facts for a message already written (the worker, a retry): a template message is checked
+    against the content it was built from, with its template as the database has it now."""
+    return _facts(
+        conversation=message.conversation,
+        message_type=message.type,
+        template=template,
+        revision_id=message.content.get("revision_id") if message.type == policy.TEMPLATE else None,
+    )
 
 
 def _conversation_record_outbound(*, conversation: Conversation, message: Message) -> None:
@@ -260,7 +356,8 @@ def message_retry(*, message: Message, author: User, now: datetime | None = None
         raise SendRefused("permission_denied", "You may not reply in this conversation.")
     if message.direction != Direction.OUTBOUND or message.status != MessageStatus.FAILED:
         raise SendRefused("not_retryable", "Only a message that failed to send can be sent again.")
-    _policy_check(conversation=conversation, message_type=message.type, now=now)
+    template = MessageTemplate.objects.filter(pk=message.template_id).first() if message.template_id else None
+    _policy_check(_message_facts(message, template=template), now=now)
     with transaction.atomic():
         locked = Message.objects.select_for_update().get(pk=message.pk)
         if locked.status != MessageStatus.FAILED:
@@ -330,7 +427,7 @@ def _attempt_claim(*, message_id: int) -> _Attempt | None:
     with transaction.atomic():
         entry = (
             OutboxEntry.objects.select_for_update(of=("self",))
-            .select_related("message__channel", "message__conversation__contact")
+            .select_related("message__channel", "message__conversation__contact", "message__template")
             .filter(message_id=message_id)
             .first()
         )
@@ -348,17 +445,16 @@ def _attempt_claim(*, message_id: int) -> _Attempt | None:
             # An earlier attempt's answer was lost, but WhatsApp reported the message: do not send again.
             _succeed(entry=entry, message=message, provider_message_id=accepted.provider_message_id, now=now)
             return None
-        # Facts may have changed while the message waited (the window closed): ask again.
-        decision = policy.may_send_free_form(
-            _facts(conversation=message.conversation, message_type=message.type), now=now
-        )
+        # Facts may have changed while the message waited (the window closed, WhatsApp paused the template
+        # or approved a new version of it): ask again.
+        decision = policy.may_send(_message_facts(message, template=message.template), now=now)
         if not decision.allowed:
             assert decision.reason is not None
             _fail(
                 entry=entry,
                 message=message,
                 failure_reason=decision.reason.value,
-                error=ProviderError(code=None, title=policy.explain(decision.reason)),
+                error=ProviderError(code=None, title=policy.explain_decision(decision)),
                 now=now,
             )
             return None
@@ -395,6 +491,10 @@ def _send_body(attempt: _Attempt) -> dict:
         )
     elif message.type == "contacts":
         content = message.content["contacts"]
+    elif message.type == policy.TEMPLATE:
+        # Only WhatsApp's keys go out; a header file is uploaded like any media file, its id put in.
+        needs_id = payloads.template_needs_media_id(message.content)
+        content = payloads.template(message.content, header_media_id=_provider_media_id(attempt) if needs_id else "")
     return payloads.message(
         type=message.type,
         content=content,

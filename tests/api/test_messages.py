@@ -54,6 +54,7 @@ def test_every_role_reads_a_thread_in_the_documented_shape(make_client, role):
                 "revoked_at": None,
                 "timestamp": "2026-05-01T12:00:00Z",
                 "created_at": "2026-05-01T12:00:02Z",
+                "template": None,
             }
         ],
         "next": None,

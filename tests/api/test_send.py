@@ -249,7 +249,7 @@ def test_content_whatsapp_would_refuse_is_422(agent_api, conversation, inbound, 
     [
         ({"text": "Hi"}, "type"),
         ({"type": "fax", "text": "Hi"}, "type"),
-        ({"type": "template", "text": "Hi"}, "type"),
+        ({"type": "template", "text": "Hi"}, "text"),
         ({"type": "text", "text": 42}, "text"),
         ({"type": "text", "text": None}, "text"),
         ({"type": "text", "text": ["Hi"]}, "text"),

@@ -132,3 +132,92 @@ def test_any_arrival_order_ends_at_the_furthest_status(arrival_order, final):
         if policy.status_moves_forward(current, status):
             current = status
     assert current == final
+
+
+# --- may this message go out now: the window for free-form messages, the template's own rule for templates -----
+
+NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+TEMPLATE_STATUSES = [
+    "APPROVED",
+    "PENDING",
+    "REJECTED",
+    "PAUSED",
+    "DISABLED",
+    "FLAGGED",
+    "IN_APPEAL",
+    "REINSTATED",
+    "PENDING_DELETION",
+    "DELETED",
+    "ARCHIVED",
+    "UNARCHIVED",
+    "LIMIT_EXCEEDED",
+    "LOCKED",
+    "",
+]
+SENDABLE = {"APPROVED", "FLAGGED", "REINSTATED", "UNARCHIVED"}
+
+
+def template_facts(status: str, *, live: bool = True, current: bool = True, wrote=None) -> policy.OutboundFacts:
+    return policy.OutboundFacts(
+        message_type="template",
+        last_customer_message_at=wrote,
+        template_status=status,
+        template_has_live_revision=live,
+        template_revision_current=current,
+    )
+
+
+@pytest.mark.parametrize("live", [True, False], ids=["live revision", "no live revision"])
+@pytest.mark.parametrize("status", TEMPLATE_STATUSES)
+def test_a_template_goes_out_only_while_whatsapp_has_it_approved(status, live):
+    decision = policy.may_send(template_facts(status, live=live), now=NOW)
+    if status in SENDABLE and live:
+        assert decision == policy.Decision(allowed=True)
+        return
+    assert (decision.allowed, decision.reason, decision.requires_template) == (
+        False,
+        policy.Reason.TEMPLATE_NOT_SENDABLE,
+        False,
+    )
+    expected = {"PAUSED": "paused", "DISABLED": "disabled"}.get(status, "has not approved")
+    assert expected in decision.detail
+    assert policy.explain_decision(decision) == decision.detail
+
+
+@pytest.mark.parametrize("wrote", [None, NOW - timedelta(hours=1), NOW - timedelta(hours=24), NOW - timedelta(days=40)])
+def test_a_template_ignores_the_service_window(wrote):
+    assert policy.may_send(template_facts("APPROVED", wrote=wrote), now=NOW).allowed
+
+
+def test_a_template_message_built_from_content_whatsapp_no_longer_sends_is_refused():
+    decision = policy.may_send(template_facts("APPROVED", current=False), now=NOW)
+    assert (decision.allowed, decision.reason) == (False, policy.Reason.TEMPLATE_NOT_SENDABLE)
+    assert "changed after this message was written" in decision.detail
+    # A paused template says so first: writing the message again would not help.
+    assert "paused" in policy.may_send(template_facts("PAUSED", current=False), now=NOW).detail
+
+
+@pytest.mark.parametrize(
+    ("wrote", "allowed"),
+    [
+        (NOW - timedelta(hours=23, minutes=59, seconds=59), True),
+        (NOW - timedelta(hours=24), False),
+        (None, False),
+    ],
+)
+def test_free_form_messages_follow_the_window_whatever_template_facts_say(wrote, allowed):
+    facts = policy.OutboundFacts(
+        message_type="text", last_customer_message_at=wrote, template_status="APPROVED", template_has_live_revision=True
+    )
+    decision = policy.may_send(facts, now=NOW)
+    assert decision == policy.may_send_free_form(facts, now=NOW)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.reason is policy.Reason.WINDOW_CLOSED and decision.requires_template
+        assert policy.explain_decision(decision) == policy.explain(policy.Reason.WINDOW_CLOSED)
+
+
+def test_every_reason_has_a_sentence_and_a_stable_code():
+    assert {reason.value for reason in policy.Reason} >= {"window_closed", "template_not_sendable"}
+    for reason in policy.Reason:
+        assert policy.explain(reason).endswith(".")

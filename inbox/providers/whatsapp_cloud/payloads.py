@@ -9,8 +9,12 @@ Two layers:
 - `content_from_payload(kind, payload)` takes what a person or API client asked for, shaped like
   WhatsApp's own type objects, and rebuilds it through the builders: only known keys survive, every limit
   is checked, and the result is both what the message row stores and what goes on the wire.
+
+Template messages are built from the approved template by `templates_app.sending`; `template()` takes
+what such a message stores and keeps only WhatsApp's keys for the wire.
 """
 
+import copy
 import math
 from typing import Any
 
@@ -305,6 +309,41 @@ def _interactive(kind: str, *, header: str, body: str, footer: str, action: dict
     return content
 
 
+# WhatsApp's keys of a template object (§2); a template message stores more beside them (what the thread
+# shows, the revision it was built from), which never goes on the wire.
+TEMPLATE_KEYS = ("name", "language", "components")
+_HEADER_MEDIA_TYPES = ("image", "video", "document")
+
+
+def template(stored: dict[str, Any], *, header_media_id: str = "") -> dict[str, Any]:
+    """The `template` object to send from what a template message stores: only `name`, `language` and
+    `components`. A header file is stored without WhatsApp's media id (the worker uploads it first);
+    `header_media_id` puts the id in."""
+    content = {key: copy.deepcopy(stored[key]) for key in TEMPLATE_KEYS if key in stored}
+    waiting = _header_files_waiting(content)
+    if bool(waiting) != bool(header_media_id):
+        raise ValueError("A template's header file needs the media id WhatsApp gave it, and only it.")
+    for media_object in waiting:
+        media_object["id"] = header_media_id
+    return content
+
+
+def template_needs_media_id(stored: dict[str, Any]) -> bool:
+    """Does the template message's header file still have to be uploaded (neither a link nor an id)?"""
+    return bool(_header_files_waiting(stored))
+
+
+def _header_files_waiting(content: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        parameter[parameter["type"]]
+        for component in content.get("components", [])
+        if component.get("type") == "header"
+        for parameter in component.get("parameters", [])
+        if parameter.get("type") in _HEADER_MEDIA_TYPES
+        and not {"link", "id"} & set(parameter.get(parameter["type"], {}))
+    ]
+
+
 # --- From a person's request to a checked type object -------------------------------------------------
 
 
@@ -417,6 +456,8 @@ def readable_text(kind: str, content: dict[str, Any]) -> str:
         return str(content.get("emoji", ""))
     if kind == "interactive":
         return str((content.get("body") or {}).get("text") or (content.get("header") or {}).get("text") or "")
+    if kind == "template":
+        return str((content.get("rendered") or {}).get("body") or "")
     return ""
 
 
