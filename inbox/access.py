@@ -15,7 +15,7 @@ deactivation) are announced with `events.publish_access_changed`; open sockets r
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, Team, User
-from inbox.models import Channel, Conversation, LiveEvent, Message
+from inbox.models import Channel, Contact, Conversation, LiveEvent, Message
 
 
 def _active(user: User) -> bool:
@@ -151,6 +151,23 @@ def can_transfer(user: User, conversation: Conversation, team: Team | None) -> b
     if not can_work_conversation(user, conversation):
         return False
     return team is None or team.channels.filter(pk=conversation.channel_id).exists()
+
+
+# Contacts
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    """Every contact for admins and managers; for agents, the contacts of the conversations they see (a
+    customer who only wrote to another team's number stays out of sight)."""
+    if not _active(user):
+        return Contact.objects.none()
+    if sees_everything(user):
+        return Contact.objects.all()
+    return Contact.objects.filter(pk__in=conversations_visible_to(user).values("contact_id"))
+
+
+def can_view_contact(user: User, contact: Contact) -> bool:
+    return contacts_visible_to(user).filter(pk=contact.pk).exists()
 
 
 # Administration

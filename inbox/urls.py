@@ -3,7 +3,7 @@
 from django.urls import path
 
 from inbox import media
-from inbox.views import inbox, together
+from inbox.views import contacts, inbox, together
 from inbox.views import workflow as workflow_views
 
 app_name = "inbox"
@@ -20,6 +20,14 @@ urlpatterns = [
     path("inbox/conversations/<int:conversation_id>/composer", inbox.composer, name="composer"),
     path("inbox/conversations/<int:conversation_id>/send", inbox.message_send, name="message-send"),
     path("inbox/conversations/<int:conversation_id>/read", inbox.conversation_read, name="conversation-read"),
+    # Templates: the composer's picker, one template's form, sending it.
+    path("inbox/conversations/<int:conversation_id>/templates", inbox.template_picker, name="template-picker"),
+    path(
+        "inbox/conversations/<int:conversation_id>/templates/<int:template_id>",
+        inbox.template_form,
+        name="template-form",
+    ),
+    path("inbox/conversations/<int:conversation_id>/send-template", inbox.template_send, name="template-send"),
     path("inbox/messages/<int:message_id>/bubble", inbox.message_bubble, name="message-bubble"),
     path("inbox/messages/<int:message_id>/retry", inbox.message_retry, name="message-retry"),
     path("media/<int:message_id>/", media.message_media, name="media"),
@@ -34,6 +42,16 @@ urlpatterns = [
     path("canned/<int:canned_id>/", together.canned_edit, name="canned-edit"),
     path("canned/<int:canned_id>/delete", together.canned_delete, name="canned-delete"),
     path("search", together.search_page, name="search"),
+    # The contact page: language for templates, conversations, starting one with a template.
+    path("contacts/<int:contact_id>/", contacts.contact_page, name="contact"),
+    path("contacts/<int:contact_id>/language", contacts.contact_language, name="contact-language"),
+    path("contacts/<int:contact_id>/templates", contacts.contact_templates, name="contact-templates"),
+    path(
+        "contacts/<int:contact_id>/templates/<int:template_id>",
+        contacts.contact_template_form,
+        name="contact-template-form",
+    ),
+    path("contacts/<int:contact_id>/start", contacts.contact_start, name="contact-start"),
     # Workflow: the thread header's controls, bulk actions, presence, saved views.
     path(
         "inbox/conversations/<int:conversation_id>/workflow",

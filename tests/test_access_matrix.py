@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.models import Role, Team
 from config.routing import websocket_urlpatterns
 from inbox.models import CannedResponse, Notification, SavedView, WebhookEvent
-from tests.factories import LabelFactory, MessageFactory, TeamFactory, UserFactory
+from tests.factories import LabelFactory, MessageFactory, TeamFactory, UserFactory, live_template
 
 EXCLUDED_PREFIXES = ("django-admin/", "static/")
 WORLD_TEAM = "The world's team"
@@ -39,6 +39,11 @@ def admins(status: int, *, others: int, otherwise: int) -> dict[str, int]:
     return {"anonymous": otherwise, "inactive": otherwise, "agent": others, "manager": others, "admin": status}
 
 
+def repliers(status: int, *, otherwise: int) -> dict[str, int]:
+    """`status` for the people who write to customers (agents and admins); managers, who only read, get 403."""
+    return {"anonymous": otherwise, "inactive": otherwise, "agent": status, "manager": 403, "admin": status}
+
+
 def managers_and_admins(status: int, *, others: int, otherwise: int) -> dict[str, int]:
     return {"anonymous": otherwise, "inactive": otherwise, "agent": others, "manager": status, "admin": status}
 
@@ -49,6 +54,7 @@ EXAMPLE_PATHS: dict[str, str] = {
     _GRAPH + r"/messages/?$": "/simulator/graph/v23.0/{phone_number_id}/messages",
     _GRAPH + r"/media/?$": "/simulator/graph/v23.0/{phone_number_id}/media",
     _GRAPH + r"/?$": "/simulator/graph/v23.0/{media_id}",
+    _GRAPH + r"/message_templates/?$": "/simulator/graph/v23.0/{phone_number_id}/message_templates",
 }
 
 
@@ -66,6 +72,11 @@ MATRIX: dict[str, dict[str, int]] = {
     "inbox/conversations/<int:conversation_id>/read": signed_in(405, otherwise=302),
     "inbox/messages/<int:message_id>/bubble": signed_in(200, otherwise=302),
     "inbox/messages/<int:message_id>/retry": signed_in(405, otherwise=302),
+    # The composer's template picker and a template's form: for people who may reply (managers only read);
+    # sending is POST only. Tested in tests/inbox/test_template_picker.py.
+    "inbox/conversations/<int:conversation_id>/templates": repliers(200, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/templates/<int:template_id>": repliers(200, otherwise=302),
+    "inbox/conversations/<int:conversation_id>/send-template": signed_in(405, otherwise=302),
     # The world's message is text: it has no media to serve.
     "media/<int:message_id>/": signed_in(404, otherwise=302),
     # Working together: notes (POST only), the composer's @ and / pickers, the bell, counts, canned responses
@@ -79,6 +90,14 @@ MATRIX: dict[str, dict[str, int]] = {
     "canned/<int:canned_id>/": signed_in(405, otherwise=302),
     "canned/<int:canned_id>/delete": signed_in(405, otherwise=302),
     "search": signed_in(200, otherwise=302),
+    # The contact page (the world's agent sees the contact through the world's conversation); its picker and
+    # form start a conversation from a number the person may write from (managers only read); the language
+    # and the start are POST only. Tested in tests/inbox/test_contact_page.py.
+    "contacts/<int:contact_id>/": signed_in(200, otherwise=302),
+    "contacts/<int:contact_id>/language": signed_in(405, otherwise=302),
+    "contacts/<int:contact_id>/templates": repliers(200, otherwise=302),
+    "contacts/<int:contact_id>/templates/<int:template_id>": repliers(200, otherwise=302),
+    "contacts/<int:contact_id>/start": signed_in(405, otherwise=302),
     # Workflow: the thread header's controls (GET draws them; actions POST), bulk actions, presence, saved
     # views (POST only). Who may change what is tested in tests/inbox/workflow/.
     "inbox/conversations/<int:conversation_id>/workflow": signed_in(200, otherwise=302),
@@ -121,6 +140,18 @@ MATRIX: dict[str, dict[str, int]] = {
     "settings/labels/<int:label_id>/delete": everyone(405),
     "settings/channels/": admins(200, others=403, otherwise=302),
     "settings/audit/": admins(200, others=403, otherwise=302),
+    # The template pages: everyone sees those of the numbers they work (the world's agent works the world's
+    # channel); the editor is for authors (admins, and agents an admin allowed: not the world's agent); the
+    # lint, sync and review actions are POST only. Who may post what is tested in tests/templates_app/.
+    "templates/": signed_in(200, otherwise=302),
+    "templates/new": admins(200, others=403, otherwise=302),
+    "templates/lint": signed_in(405, otherwise=302),
+    "templates/sync": signed_in(405, otherwise=302),
+    "templates/<int:template_id>/": signed_in(200, otherwise=302),
+    "templates/<int:template_id>/edit": admins(200, others=403, otherwise=302),
+    "templates/<int:template_id>/revisions/<int:revision_id>/request-review": signed_in(405, otherwise=302),
+    "templates/<int:template_id>/revisions/<int:revision_id>/review": signed_in(405, otherwise=302),
+    "templates/<int:template_id>/revisions/<int:revision_id>/resubmit": signed_in(405, otherwise=302),
     "healthz": everyone(200),
     "readyz": everyone(200),
     # Meta's verification handshake: without the right verify token it is refused, whoever asks.
@@ -167,6 +198,17 @@ MATRIX: dict[str, dict[str, int]] = {
     "api/v1/teams/<int:team_id>/members/": signed_in(405, otherwise=401),
     "api/v1/teams/<int:team_id>/channels/": signed_in(405, otherwise=401),
     "api/v1/audit-log/": admins(200, others=403, otherwise=401),
+    # Templates over the API: everyone sees those of the numbers they work (the world's agent works the
+    # world's channel); writing and reviewing are POST/PUT only, their roles tested in tests/templates_app/.
+    "api/v1/templates/": signed_in(200, otherwise=401),
+    "api/v1/templates/lint/": signed_in(405, otherwise=401),
+    "api/v1/templates/sync/": signed_in(405, otherwise=401),
+    "api/v1/templates/<int:template_id>/": signed_in(200, otherwise=401),
+    "api/v1/templates/<int:template_id>/request-review/": signed_in(405, otherwise=401),
+    "api/v1/templates/<int:template_id>/review/": signed_in(405, otherwise=401),
+    "api/v1/templates/<int:template_id>/resubmit/": signed_in(405, otherwise=401),
+    "api/v1/templates/<int:template_id>/timeline/": signed_in(200, otherwise=401),
+    "api/v1/templates/<int:template_id>/analytics/": signed_in(200, otherwise=401),
     "api/v1/webhook-events/": admins(200, others=403, otherwise=401),
     "api/v1/webhook-events/<int:event_id>/": admins(200, others=403, otherwise=401),
     # POST only; authentication is checked before the method.
@@ -185,6 +227,11 @@ MATRIX: dict[str, dict[str, int]] = {
     "simulator/api/customers": everyone(400),
     "simulator/api/age": everyone(405),
     "simulator/api/numbers/<str:phone_number_id>/limits": everyone(403),
+    "simulator/phone/templates/<str:template_id>/<str:action>": everyone(405),
+    "simulator/api/templates": everyone(400),
+    "simulator/api/templates/<str:template_id>": everyone(404),
+    "simulator/api/templates/<str:template_id>/<str:action>": everyone(405),
+    _GRAPH + r"/message_templates/?$": everyone(401),
     _GRAPH + r"/messages/?$": everyone(401),
     _GRAPH + r"/media/?$": everyone(401),
     _GRAPH + r"/?$": everyone(401),
@@ -249,9 +296,14 @@ def world(db) -> dict[str, int | str]:
     event = WebhookEvent.objects.create(raw_body=b"{}", state="unroutable")
     canned = CannedResponse.objects.create(owner=None, shortcut="thanks", text="Thank you!")
     notification = Notification.objects.create(user=UserFactory(), kind="mention", conversation=message.conversation)
+    template = live_template(waba_id=message.channel.waba_id)
     return {
+        "template_id": template.pk,
+        "action": "approve",
+        "revision_id": template.live_revision_id,
         "channel_id": message.channel_id,
         "conversation_id": message.conversation_id,
+        "contact_id": message.conversation.contact_id,
         "message_id": message.pk,
         "event_id": event.pk,
         "canned_id": canned.pk,

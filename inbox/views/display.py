@@ -8,16 +8,20 @@ Lists are keyset pages over indexed (time, id) pairs; a cursor is the last row's
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Role, Team, User
 from inbox import access, selectors
 from inbox.models import (
+    Channel,
+    Contact,
     Conversation,
     ConversationStatus,
     Direction,
@@ -29,6 +33,10 @@ from inbox.models import (
     SavedView,
 )
 from inbox.providers.whatsapp_cloud import errors as provider_errors
+from inbox.providers.whatsapp_cloud import limits
+from templates_app import lint, sending
+from templates_app.access import can_author_templates, templates_visible_to
+from templates_app.models import MessageTemplate
 
 CONVERSATIONS_PER_PAGE = 25
 MESSAGES_PER_PAGE = 50
@@ -298,11 +306,14 @@ def service_window(conversation: Conversation, *, now: datetime | None = None) -
 
 @dataclass(frozen=True)
 class Composer:
-    """What the composer shows: the text box, or the sentence saying why not and the way forward."""
+    """What the composer shows: the text box, or the sentence saying why not and the way forward.
+    `can_send_templates`: the person may reply here, so the template picker is offered (always, and as the
+    primary action when only a template may go out)."""
 
     can_write: bool
     window: Window
     reason: str = ""
+    can_send_templates: bool = True
 
 
 def composer_state(
@@ -312,7 +323,12 @@ def composer_state(
     if can_reply is None:
         can_reply = access.can_reply(user, conversation)
     if not can_reply:
-        return Composer(False, window, _("Managers read conversations; agents and admins reply to customers."))
+        return Composer(
+            False,
+            window,
+            _("Managers read conversations; agents and admins reply to customers."),
+            can_send_templates=False,
+        )
     if window.state == WindowState.CLOSED:
         return Composer(
             False,
@@ -427,6 +443,22 @@ def dress(messages: list[Message], *, conversation: Conversation) -> None:
         referral = message.content.get("referral")
         message.referral = referral if isinstance(referral, dict) else None
         message.failure = _failure(message) if message.status == MessageStatus.FAILED else None
+        if message.type == MessageType.TEMPLATE:
+            _dress_template(message)
+
+
+def _dress_template(message: Message) -> None:
+    """A template message as sent (`content["rendered"]`, None for one stored without it) and where its
+    header's file is: ours (`/media/<id>/`) or the https link it was sent with."""
+    rendered = message.content.get("rendered")
+    message.template_rendered = rendered if isinstance(rendered, dict) else None
+    media = (message.template_rendered or {}).get("header_media")
+    media = media if isinstance(media, dict) else {}
+    message.template_media_url = ""
+    if media.get("media_file_id"):
+        message.template_media_url = reverse("inbox:media", args=[message.pk])
+    elif isinstance(media.get("link"), str) and urlsplit(media["link"]).scheme in ("http", "https"):
+        message.template_media_url = media["link"]
 
 
 @dataclass(frozen=True)
@@ -459,3 +491,191 @@ def _reactions(conversation: Conversation, provider_ids: list[str]) -> dict[str,
         if reaction.emoji:
             by_target.setdefault(target, []).append(reaction)
     return by_target
+
+
+# Templates: the composer's picker and form (the contact page's "Start a conversation" uses the same)
+
+
+@dataclass(frozen=True)
+class TemplateChoice:
+    """One row of the template picker: the template, its body with the placeholders showing where the
+    values go, its header kind, and whether it is in the contact's language. `search` is what the filter
+    box matches (name, language, category, body), lower case."""
+
+    template: MessageTemplate
+    snippet: str
+    header_kind: str
+    in_contact_language: bool
+    search: str
+
+
+def _draft(template: MessageTemplate) -> dict:
+    return {"category": template.live_revision.category, "components": template.live_revision.components}
+
+
+def template_shape(template: MessageTemplate) -> dict:
+    """The live revision as the customer sees it with every placeholder still in place (`{{1}}`,
+    `{{first_name}}`): what the form's preview fills in as the person types. `variables` name which value
+    goes where: [{"key": "body.1", "part": "body", "name": "1"}]."""
+    variables = sending.template_variables(template.live_revision)
+    placeholders: dict[str, dict[str, str]] = {}
+    for variable in variables:
+        placeholders.setdefault(variable.part, {})[variable.name] = "{{" + variable.name + "}}"
+    shape = lint.render(_draft(template), placeholders)
+    shape["variables"] = [{"key": v.key, "part": v.part, "name": v.name} for v in variables]
+    return shape
+
+
+def template_choices(*, user: User, conversation: Conversation) -> list[TemplateChoice]:
+    """The templates the person may send in the conversation (saved, or about to be opened from the contact
+    page), in the contact's language first (`sending.sendable_templates_for` orders them)."""
+    choices = []
+    for template in sending.sendable_templates_for(conversation=conversation, user=user):
+        shape = template_shape(template)
+        header_format = (shape["header_format"] or "").lower()
+        snippet = " ".join(str(shape["body"] or "").split())
+        choices.append(
+            TemplateChoice(
+                template=template,
+                snippet=snippet,
+                header_kind=header_format,
+                in_contact_language=sending.language_rank(template.language, conversation.contact.language) == 0,
+                search=" ".join((template.name, template.language, template.get_category_display(), snippet)).lower(),
+            )
+        )
+    return choices
+
+
+def template_picker(*, user: User, conversation: Conversation) -> dict:
+    """The picker's context: the choices, or the empty state's reason and whether the person may write a
+    template (then it links to the template editor)."""
+    choices = template_choices(user=user, conversation=conversation)
+    return {
+        "choices": choices,
+        "contact": conversation.contact,
+        "channel": conversation.channel,
+        "can_author": can_author_templates(user),
+        "any_template": bool(choices) or MessageTemplate.objects.filter(waba_id=conversation.channel.waba_id).exists(),
+    }
+
+
+def template_sendable(*, user: User, conversation: Conversation, template_id: int) -> MessageTemplate | None:
+    """The template, if the person may send it in the conversation now (else None: the form answers 404)."""
+    return next(
+        (t for t in sending.sendable_templates_for(conversation=conversation, user=user) if t.pk == template_id),
+        None,
+    )
+
+
+@dataclass(frozen=True)
+class TemplateField:
+    """One input of the template form: the variable's key (`body.1`), its label, the sample shown as the
+    placeholder, the value it starts with (prefilled from the contact, or what was typed), and where a
+    prefill comes from."""
+
+    key: str
+    label: str
+    sample: str
+    value: str
+    prefill: str
+
+    @property
+    def input_name(self) -> str:
+        return f"var:{self.key}"
+
+    @property
+    def input_id(self) -> str:
+        return "tpl-var-" + self.key.replace(".", "-")
+
+    @property
+    def maxlength(self) -> int:
+        if self.key.endswith(".code"):
+            return sending.CODE_MAX
+        return sending.URL_MAX if self.key.startswith("buttons.") else sending.TEXT_PARAMETER_MAX
+
+
+def template_values_from(post) -> dict[str, str]:
+    """The form's values (`var:body.1` inputs) as the sending service takes them (`{"body.1": …}`)."""
+    return {key[4:]: value for key, value in post.items() if key.startswith("var:")}
+
+
+def template_form(*, template: MessageTemplate, contact: Contact, values: dict[str, str] | None = None) -> dict:
+    """The form for one template: an input per variable (prefilled from the contact unless `values` were
+    typed), the media header's file rule, and the preview as it starts (samples stand in for blanks)."""
+    revision = template.live_revision
+    variables = sending.template_variables(revision)
+    prefilled = sending.prefilled_values(revision, contact)
+    given = values if values is not None else prefilled
+    fields = [
+        TemplateField(
+            key=v.key,
+            label=v.label,
+            sample=v.sample,
+            value=str(given.get(v.key) or ""),
+            prefill=sending.PREFILL_FIELDS.get(v.prefill_field, ""),
+        )
+        for v in variables
+    ]
+    by_part: dict[str, dict[str, str]] = {}
+    for variable in variables:
+        if value := str(given.get(variable.key) or "").strip():
+            by_part.setdefault(variable.part, {})[variable.name] = value
+    preview = lint.render(_draft(template), by_part)
+    for index, button in enumerate(preview["buttons"]):
+        if button["type"] == "COPY_CODE":
+            button["code"] = by_part.get(f"buttons.{index}", {}).get("code", "")
+    media_kind = sending.header_media_kind(revision)
+    rule = limits.MEDIA_RULES.get(media_kind or "")
+    return {
+        "template": template,
+        "fields": fields,
+        "preview": preview,
+        "shape": template_shape(template),
+        "media_kind": media_kind,
+        "media_accept": ",".join(sorted(rule.mime_types)) if rule else "",
+        "media_max_bytes": rule.max_bytes if rule else 0,
+    }
+
+
+# Contacts
+
+
+def contact_get(*, user: User, contact_id: int) -> Contact | None:
+    return access.contacts_visible_to(user).filter(pk=contact_id).first()
+
+
+def contact_conversations(*, user: User, contact: Contact) -> QuerySet[Conversation]:
+    """The contact's conversations on every number the person may see, newest activity first."""
+    return (
+        access.conversations_visible_to(user)
+        .filter(contact=contact)
+        .select_related("channel", "assignee", "team")
+        .order_by("-activity_at", "-id")
+    )
+
+
+def start_channels(user: User) -> QuerySet[Channel]:
+    """The WhatsApp numbers the person may write from first: the active ones they may reply on (a new
+    conversation joins no team, so every team working the number sees it)."""
+    if not (user.is_active and user.role in (Role.AGENT, Role.ADMIN)):
+        return Channel.objects.none()
+    return access.channels_visible_to(user).filter(is_active=True).order_by("name", "id")
+
+
+def template_languages(*, user: User, contact: Contact) -> list[tuple[str, str]]:
+    """(code, name) of the languages the person's templates are written in, plus the contact's own: the
+    choices for the contact's template language."""
+    codes = set(templates_visible_to(user).values_list("language", flat=True).distinct())
+    if contact.language:
+        codes.add(contact.language)
+    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: (pair[1].lower(), pair[0]))
+
+
+def language_name(code: str) -> str:
+    """ "Portuguese (BR)" for `pt_BR`, in the viewer's language where Django knows the language; else the code."""
+    base, _sep, region = code.replace("-", "_").partition("_")
+    try:
+        name = str(get_language_info(base.lower())["name_translated"])
+    except KeyError:
+        return code
+    return f"{name} ({region.upper()})" if region else name

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -21,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import User
 from inbox import access
 from inbox.models import Conversation, LiveEvent, Message
+from inbox.services import contacts as contacts_service
 from inbox.services.notifications import notifications_mark_read_for_conversation
 from inbox.services.outbound import SendRefused, conversation_mark_read, media_store
 from inbox.services.outbound import message_retry as retry_service
@@ -301,3 +303,71 @@ def conversation_read(request: HttpRequest, conversation_id: int) -> HttpRespons
     conversation = _conversation_or_404(request, conversation_id)
     _mark_read(request.user, conversation, can_reply=access.can_reply(request.user, conversation))
     return HttpResponse(status=204)
+
+
+# Templates: the composer's picker, the form for one template, sending it
+
+
+def posted_id(value: str) -> int | None:
+    """An id from a form field or query, or None when it is not one (a 20-digit number included)."""
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _template_refusal(refused: SendRefused) -> JsonResponse:
+    """A refused template, for the form to say why next to what was typed (which it keeps)."""
+    status = {"permission_denied": 403, "media_too_large": 413}.get(refused.code, 409)
+    return JsonResponse({"code": refused.code, "detail": str(refused.detail)}, status=status)
+
+
+def _replier_or_403(request: HttpRequest, conversation_id: int) -> Conversation:
+    conversation = _conversation_or_404(request, conversation_id)
+    if not access.can_reply(request.user, conversation):
+        raise PermissionDenied(_("Managers read conversations; agents and admins send templates."))
+    return conversation
+
+
+@signed_in
+@require_GET
+def template_picker(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The picker's list: the templates the person may send here, the contact's language first."""
+    conversation = _replier_or_403(request, conversation_id)
+    context = display.template_picker(user=request.user, conversation=conversation)
+    context["conversation"] = conversation
+    return render(request, "inbox/_template_picker.html", context)
+
+
+@signed_in
+@require_GET
+def template_form(request: HttpRequest, conversation_id: int, template_id: int) -> HttpResponse:
+    """One template's form: its variables (prefilled from the contact), its header file, the live preview."""
+    conversation = _replier_or_403(request, conversation_id)
+    template = display.template_sendable(user=request.user, conversation=conversation, template_id=template_id)
+    if template is None:
+        raise Http404(_("This template cannot be sent here."))
+    context = display.template_form(template=template, contact=conversation.contact)
+    context.update(conversation=conversation, send_url=reverse("inbox:template-send", args=[conversation.pk]))
+    return render(request, "inbox/_template_form.html", context)
+
+
+@signed_in
+@require_POST
+def template_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Send the template form: 201 with the queued message's bubble (like a reply), or 4xx with the code
+    and the sentence the form shows (`template_not_sendable`, `template_parameters_invalid`...)."""
+    conversation = _conversation_or_404(request, conversation_id)
+    if not access.can_reply(request.user, conversation):
+        return _template_refusal(SendRefused("permission_denied", _("Managers cannot reply.")))
+    template_id = posted_id(request.POST.get("template_id", ""))
+    if template_id is None:
+        return _template_refusal(SendRefused("invalid_message", _("Choose a template first.")))
+    try:
+        message = contacts_service.template_send(
+            conversation=conversation,
+            author=request.user,
+            template_id=template_id,
+            values=display.template_values_from(request.POST),
+            header_media=request.FILES.get("header_media"),
+        )
+    except SendRefused as refused:
+        return _template_refusal(refused)
+    return _bubbles(request, [message], conversation)

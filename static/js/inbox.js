@@ -2,6 +2,9 @@
 // Server-rendered HTML stays the source of truth: live events only say *what* changed, and this module
 // fetches the re-rendered row or bubble (access-checked on the server) and puts it in place.
 // Customer text never goes through innerHTML here: optimistic bubbles and chips use textContent.
+// The template picker (its dialog, form and preview) lives in template_picker.js.
+
+import { openPicker } from "./template_picker.js";
 
 const app = document.getElementById("app");
 const S = JSON.parse(document.getElementById("inbox-strings").textContent);
@@ -595,6 +598,12 @@ async function send(form) {
   }
 }
 
+// A template went out from the picker: its bubble (queued, the clock) joins the thread like a reply's.
+document.addEventListener("switchboard:template-sent", (event) => {
+  upsertBubbles(event.detail.html);
+  scrollToBottom();
+});
+
 document.addEventListener("submit", (event) => {
   if (event.target.id !== "composer") return;
   event.preventDefault();
@@ -795,6 +804,14 @@ document.addEventListener("keydown", (event) => {
         $("#composer-body").focus();
       }
       break;
+    case "t": {
+      const button = $("#composer [data-template-picker]");
+      if (button) {
+        event.preventDefault();
+        openPicker(button);
+      }
+      break;
+    }
     case "/":
       event.preventDefault();
       $("#search").focus();

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import Role, Team, User
 from inbox.demo import (
+    DEMO_TEMPLATES,
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_SECRET,
     SANDBOX_PHONE_NUMBER_ID,
@@ -16,6 +17,10 @@ from inbox.demo import (
     sandbox_graph_api_base,
 )
 from inbox.models import Channel
+from simulator import services as simulator_services
+from simulator.models import SimulatedTemplate
+from simulator.selectors import template_object
+from templates_app import services as templates_services
 
 DEMO_USERS = [
     ("admin@example.com", "Ada Admin", Role.ADMIN),
@@ -61,4 +66,23 @@ class Command(BaseCommand):
             support, _ = Team.objects.get_or_create(name=DEMO_TEAM)
             support.channels.add(channel)
             support.members.add(User.objects.get(email=DEMO_AGENT_EMAIL))
-        self.stdout.write(f"Demo users and the sandbox channel are ready (channel id {channel.pk}).")
+            # The demo agent may write templates (an admin still approves them).
+            User.objects.filter(email=DEMO_AGENT_EMAIL).update(can_author_templates=True)
+            templates = self._seed_templates(channel)
+        self.stdout.write(
+            f"Demo users and the sandbox channel are ready (channel id {channel.pk}, {templates} new templates)."
+        )
+
+    def _seed_templates(self, channel: Channel) -> int:
+        """Approved templates on the simulator's side and imported on ours, as a sync would."""
+        created = 0
+        for template in DEMO_TEMPLATES:
+            simulated = SimulatedTemplate.objects.filter(
+                waba_id=channel.waba_id, name=template["name"], language=template["language"]
+            ).first()
+            if simulated is None:
+                simulated = simulator_services.template_create(waba_id=channel.waba_id, approved=True, **template)
+            created += bool(
+                templates_services.template_import(waba_id=channel.waba_id, item=template_object(simulated))
+            )
+        return created

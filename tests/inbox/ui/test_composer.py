@@ -25,8 +25,7 @@ def test_open_window_offers_the_text_box_and_the_countdown(as_agent, conversatio
     assert 'id="composer-body"' in html
     assert 'data-window="open"' in html
     assert "Free-form replies allowed for" in html
-    assert "Send a template" in html  # always there, disabled until templates ship
-    assert "Templates arrive in a later release." in html
+    assert "Send a template" in html and "data-template-picker" in html  # always there
     assert 'class="emoji"' in html
     assert 'type="file"' in html and "image/jpeg" in html
 
@@ -54,7 +53,7 @@ def test_a_closed_window_replaces_the_text_box_with_the_reason(as_agent, convers
     # No reply box: only the private-note box, hidden until the Note tab is chosen, may follow the reason.
     assert 'id="composer-body"' not in html.split("data-note-pane")[0]
     assert sentence in html
-    assert 'class="btn btn-primary" disabled' in html and "Send a template" in html
+    assert 'class="btn btn-primary tpl-open" data-template-picker' in html and "Send a template" in html
 
 
 def test_sending_text_answers_the_bubble(as_agent, conversation, django_capture_on_commit_callbacks):
