@@ -6,7 +6,7 @@ Posted JSON is untrusted: anything unreadable is refused with a sentence (`Edito
 Content rules are lint's business (`templates_app.lint`), shape rules the service's."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -260,16 +260,7 @@ def editor_state(
 
 
 def state_of_revision(revision: TemplateRevision) -> EditorState:
-    template = revision.template
-    return editor_state(
-        name=template.name,
-        language=template.language,
-        category=revision.category,
-        parameter_format=revision.parameter_format,
-        allow_category_change=revision.allow_category_change,
-        components=revision.components,
-        variable_fields=revision.variable_fields,
-    )
+    return editor_state(**asdict(services.draft_of(revision)))
 
 
 def state_of_post(data: QueryDict, *, fixed_name: str = "", fixed_language: str = "") -> EditorState:
