@@ -229,6 +229,9 @@ class Message(models.Model):
     template = models.ForeignKey(
         "templates_app.MessageTemplate", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
+    # For a template message: when the customer first wrote back after it (kept by ingest, counted by the
+    # template's analytics without scanning the conversations).
+    replied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -239,7 +242,15 @@ class Message(models.Model):
                 name="message_unique_provider_id_per_channel",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "timestamp", "id"], name="message_thread_order")]
+        indexes = [
+            models.Index(fields=["conversation", "timestamp", "id"], name="message_thread_order"),
+            # The template messages of a conversation still waiting for the customer's answer.
+            models.Index(
+                fields=["conversation"],
+                condition=Q(template__isnull=False, replied_at__isnull=True),
+                name="template_message_unanswered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.type} {self.provider_message_id or self.pk}"

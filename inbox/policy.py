@@ -29,6 +29,16 @@ def opens_service_window(message_type: str) -> bool:
     return message_type not in _NOT_CUSTOMER_MESSAGES
 
 
+# Inbound messages that are not the customer answering us: the above, and merely opening the chat.
+NOT_ANSWERS = _NOT_CUSTOMER_MESSAGES | {"request_welcome"}
+
+
+def counts_as_reply(message_type: str) -> bool:
+    """Is an inbound message of this type the customer answering us? Anything they write or tap; not
+    WhatsApp's notices, changes to earlier messages, nor merely opening the chat."""
+    return message_type not in NOT_ANSWERS
+
+
 def service_window_closes_at(last_customer_message_at: datetime | None) -> datetime | None:
     """When free-form replies stop being allowed; None when the customer never wrote."""
     if last_customer_message_at is None:

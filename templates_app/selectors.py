@@ -15,8 +15,6 @@ from templates_app.models import MessageTemplate, RevisionState, TemplateEvent, 
 _SENT = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.PLAYED)
 _DELIVERED = (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.PLAYED)
 _READ = (MessageStatus.READ, MessageStatus.PLAYED)
-# Not the customer answering: WhatsApp's notices, changes to earlier messages, opening the chat.
-_NOT_REPLIES = ("system", "edit", "revoke", "request_welcome")
 
 # The list's status filter: WhatsApp's statuses, plus templates WhatsApp has never seen.
 NOT_SUBMITTED = "none"
@@ -108,31 +106,16 @@ def template_analytics(template: MessageTemplate) -> dict:
     failures by error code with their plain-language reason. Two aggregate queries whatever the volume.
 
     A message counts as replied when the customer wrote in the same conversation after it and before the
-    next message with the same template there: a reminder sent three times and answered once is answered
+    next message with the same template there (ingest keeps `replied_at`, see
+    `ingest.template_messages_mark_replied`): a reminder sent three times and answered once is answered
     once, not three times."""
     messages = Message.objects.filter(template=template, direction=Direction.OUTBOUND)
-    next_send_before_reply = Message.objects.filter(
-        conversation_id=OuterRef(OuterRef("conversation_id")),
-        template_id=template.pk,
-        direction=Direction.OUTBOUND,
-        timestamp__gt=OuterRef(OuterRef("timestamp")),
-        timestamp__lt=OuterRef("timestamp"),
-    )
-    replies = (
-        Message.objects.filter(
-            conversation_id=OuterRef("conversation_id"),
-            direction=Direction.INBOUND,
-            timestamp__gt=OuterRef("timestamp"),
-        )
-        .exclude(type__in=_NOT_REPLIES)
-        .exclude(Exists(next_send_before_reply))
-    )
     counts = messages.aggregate(
         total=Count("id"),
         sent=Count("id", filter=Q(status__in=_SENT)),
         delivered=Count("id", filter=Q(status__in=_DELIVERED)),
         read=Count("id", filter=Q(status__in=_READ)),
-        replied=Count("id", filter=Q(Exists(replies))),
+        replied=Count("id", filter=Q(replied_at__isnull=False)),
         failed=Count("id", filter=Q(status=MessageStatus.FAILED)),
     )
     reached = counts["sent"] or 0

@@ -270,6 +270,8 @@ def message_receive(*, channel: Channel, inbound: InboundMessage) -> tuple[Messa
     else:
         _earlier_changes_apply(message=message)
     _conversation_record_inbound(conversation=conversation, message=message)
+    if policy.counts_as_reply(message.type):
+        template_messages_mark_replied(conversation_id=conversation.pk, answer=message)
     events.publish_message(message, "message.created")
     if reply_to and inbound.type == "reaction":
         _publish_target_updated(channel_id=channel.pk, provider_message_id=reply_to)
@@ -364,6 +366,36 @@ def _conversation_record_inbound(*, conversation: Conversation, message: Message
             ),
         }
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
+
+
+def template_messages_mark_replied(*, conversation_id: int, answer: Message) -> int:
+    """The customer answered: the latest message of each template sent to them since their previous
+    answer was replied to. An earlier send of the same template that the customer let pass stays
+    unanswered (a reminder sent three times and answered once is answered once). Returns how many."""
+    at = answer.timestamp
+    since = (
+        Message.objects.filter(conversation_id=conversation_id, direction=Direction.INBOUND, timestamp__lt=at)
+        .exclude(pk=answer.pk)
+        .exclude(type__in=policy.NOT_ANSWERS)
+        .order_by("-timestamp")
+        .values_list("timestamp", flat=True)
+        .first()
+    )
+    candidates = Message.objects.filter(
+        conversation_id=conversation_id,
+        template__isnull=False,
+        replied_at__isnull=True,
+        direction=Direction.OUTBOUND,
+        timestamp__lt=at,
+    )
+    if since is not None:
+        candidates = candidates.filter(timestamp__gt=since)
+    latest_per_template: dict[int, int] = {}
+    for message_id, template_id in candidates.order_by("-timestamp", "-id").values_list("pk", "template_id"):
+        latest_per_template.setdefault(template_id, message_id)
+    if not latest_per_template:
+        return 0
+    return Message.objects.filter(pk__in=latest_per_template.values()).update(replied_at=at)
 
 
 def _if(condition: Q, then: Value, otherwise_field: str) -> Case:

@@ -221,3 +221,21 @@ def test_every_reason_has_a_sentence_and_a_stable_code():
     assert {reason.value for reason in policy.Reason} >= {"window_closed", "template_not_sendable"}
     for reason in policy.Reason:
         assert policy.explain(reason).endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("message_type", "answers"),
+    [
+        ("text", True),
+        ("button", True),
+        ("interactive", True),
+        ("reaction", True),
+        ("image", True),
+        ("request_welcome", False),
+        ("system", False),
+        ("edit", False),
+        ("revoke", False),
+    ],
+)
+def test_what_counts_as_the_customer_answering(message_type, answers):
+    assert policy.counts_as_reply(message_type) is answers

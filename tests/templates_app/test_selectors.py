@@ -6,8 +6,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
+from inbox import policy
 from inbox.models import Direction, MessageStatus
 from inbox.providers.whatsapp_cloud.errors import failure_reason
+from inbox.services import ingest
 from templates_app import selectors, services
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory, UserFactory, live_template, worked_by
 
@@ -32,7 +34,11 @@ def sent(conversation, template, minutes: int, status=MessageStatus.DELIVERED, e
 
 
 def customer(conversation, minutes: int, type: str = "text"):
-    return MessageFactory(conversation=conversation, direction=Direction.INBOUND, type=type, timestamp=at(minutes))
+    """The customer writes, and ingest marks what it answers (tests/inbox/test_ingest.py runs the real path)."""
+    message = MessageFactory(conversation=conversation, direction=Direction.INBOUND, type=type, timestamp=at(minutes))
+    if policy.counts_as_reply(type):
+        ingest.template_messages_mark_replied(conversation_id=conversation.pk, answer=message)
+    return message
 
 
 @pytest.fixture

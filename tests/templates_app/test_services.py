@@ -540,3 +540,52 @@ def test_only_admins_sync(channel):
     with pytest.raises(services.TemplateRefused) as refused:
         services.templates_sync(waba_id=wa.WABA_ID, actor=agent)
     assert refused.value.code == "permission_denied"
+
+
+# --- Replies, for the analytics ----------------------------------------------------------------------------
+
+
+def test_the_customers_answer_marks_the_latest_send_of_each_template(channel, deliver):
+    from datetime import timedelta
+
+    from inbox.models import Conversation, Direction, Message
+    from inbox.services.ingest import provider_time
+    from tests.factories import MessageFactory
+
+    order_update = live_template(provider_template_id="1")
+    reminder = live_template(name="reminder", provider_template_id="2")
+    deliver(wa.messages_change(messages=[wa.text("Hi", id="wamid.FIRST", timestamp=wa.T0)], contacts=[wa.contact()]))
+    conversation = Conversation.objects.get()
+
+    def sent(template, seconds):
+        return MessageFactory(
+            conversation=conversation,
+            channel=conversation.channel,
+            direction=Direction.OUTBOUND,
+            template=template,
+            timestamp=provider_time(wa.T0) + timedelta(seconds=seconds),
+        )
+
+    ignored, answered, other = sent(order_update, 10), sent(order_update, 20), sent(reminder, 30)
+    # Opening the chat is not an answer; writing is.
+    deliver(
+        wa.messages_change(
+            messages=[wa.request_welcome(id="wamid.WELCOME", timestamp=wa.T0 + 40)], contacts=[wa.contact()]
+        )
+    )
+    assert not Message.objects.filter(replied_at__isnull=False).exists()
+    deliver(
+        wa.messages_change(
+            messages=[wa.text("Yes please", id="wamid.ANSWER", timestamp=wa.T0 + 50)], contacts=[wa.contact()]
+        )
+    )
+    replied = set(Message.objects.filter(replied_at__isnull=False).values_list("pk", flat=True))
+    assert replied == {answered.pk, other.pk}
+    # A later answer does not reach back to the send the customer let pass.
+    deliver(
+        wa.messages_change(
+            messages=[wa.text("And also", id="wamid.LATER", timestamp=wa.T0 + 60)], contacts=[wa.contact()]
+        )
+    )
+    ignored.refresh_from_db()
+    assert ignored.replied_at is None
