@@ -170,6 +170,11 @@ def can_view_contact(user: User, contact: Contact) -> bool:
     return contacts_visible_to(user).filter(pk=contact.pk).exists()
 
 
+def can_edit_contact(user: User, contact: Contact) -> bool:
+    """Agents and admins who see the contact keep its details; managers watch and change nothing."""
+    return _active(user) and user.role in (Role.AGENT, Role.ADMIN) and can_view_contact(user, contact)
+
+
 # Administration
 
 

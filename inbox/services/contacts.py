@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.services import audit_record
 from inbox import access
 from inbox.models import Channel, Contact, Conversation, ConversationStatus, Message
@@ -33,15 +33,10 @@ class ContactRefused(Exception):
         self.detail = detail
 
 
-def can_edit_contact(user: User, contact: Contact) -> bool:
-    """Agents and admins who see the contact keep its details; managers watch and change nothing."""
-    return user.is_active and user.role in (Role.AGENT, Role.ADMIN) and access.can_view_contact(user, contact)
-
-
 def contact_language_set(*, contact: Contact, actor: User, language: str) -> Contact:
     """Set the language templates are offered in first for this contact (Meta's code, e.g. `pt_BR`; blank
     for none). Audited."""
-    if not can_edit_contact(actor, contact):
+    if not access.can_edit_contact(actor, contact):
         raise ContactRefused("permission_denied", _("Managers read contacts; agents and admins change them."))
     language = language.strip()
     if language and not LANGUAGE_PATTERN.fullmatch(language):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from inbox import access
 from inbox.models import Channel, Contact, Conversation
 from inbox.services import contacts as contacts_service
 from inbox.services.outbound import SendRefused
@@ -31,7 +32,7 @@ def _language_context(request: HttpRequest, contact: Contact) -> dict:
     return {
         "contact": contact,
         "languages": display.template_languages(user=request.user, contact=contact),
-        "can_edit": contacts_service.can_edit_contact(request.user, contact),
+        "can_edit": access.can_edit_contact(request.user, contact),
     }
 
 
