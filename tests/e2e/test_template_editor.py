@@ -120,4 +120,5 @@ def test_asking_for_approval_from_the_template_page_answers_in_place(server, chr
     page.get_by_role("link", name="Templates").first.click()
     page.get_by_label("Search by name").fill(name[:14])
     expect(page.locator(".tpl-table tbody tr")).to_have_count(1, timeout=TIMEOUT)
+    expect(page.locator(".tpl-table")).to_contain_text(name)
     expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/templates/\?q={name[:14]}(&|$)"), timeout=TIMEOUT)
