@@ -105,12 +105,6 @@ CATEGORY_HELP = {
     ),
 }
 
-CONTACT_FIELD_LABELS = {
-    "contact.name": gettext_lazy("Contact's name"),
-    "contact.first_name": gettext_lazy("Contact's first name"),
-    "contact.phone": gettext_lazy("Contact's phone number"),
-}
-
 
 def _garbled() -> str:
     return _("The parts of the template could not be read (the page sent them garbled): reload the page and try again.")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext_lazy
+
 from accounts.models import User
 from inbox import access as inbox_access
 from inbox.models import Contact, Conversation
@@ -35,11 +37,12 @@ _REFUSED_WHITESPACE = re.compile(r"[\n\r\t]| {5,}")
 MEDIA_HEADER_KINDS = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
 _KIND_NAMES = {"image": "an image", "video": "a video", "document": "a document"}
 
-# What a variable can be filled from when the composer opens (TemplateRevision.variable_fields).
+# What a variable can be filled from when the composer opens (TemplateRevision.variable_fields), with the
+# label authors choose it by and agents see it under.
 PREFILL_FIELDS = {
-    "contact.name": "The contact's name",
-    "contact.first_name": "The contact's first name",
-    "contact.phone": "The contact's phone number",
+    "contact.name": gettext_lazy("The contact's name"),
+    "contact.first_name": gettext_lazy("The contact's first name"),
+    "contact.phone": gettext_lazy("The contact's phone number"),
 }
 
 # Template parts the composer cannot fill in yet. Sending such a template without their parameters would

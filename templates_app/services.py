@@ -30,7 +30,7 @@ from inbox import policy as inbox_policy
 from inbox.models import Channel, ManagementEvent
 from inbox.providers.whatsapp_cloud import client
 from inbox.services.notifications import notification_create
-from templates_app import access, lint, policy
+from templates_app import access, lint, policy, sending
 from templates_app.models import (
     MessageTemplate,
     ParameterFormat,
@@ -49,8 +49,6 @@ logger = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 5
 _rng = random.Random()  # noqa: S311 - jitter, not security
 
-# The contact fields a variable may be prefilled from when sending (the same names canned responses use).
-CONTACT_FIELDS = ("contact.name", "contact.first_name", "contact.phone")
 _VARIABLE_KEY = re.compile(r"^(header|body|buttons\.\d+)\.[a-z0-9_]+$")
 
 # The management webhook fields this module applies (whatsapp-cloud-api.md §10).
@@ -136,11 +134,11 @@ def _checked(draft: Draft) -> Draft:
         raise TemplateRefused("invalid_template", "The template's parts are not in the expected shape.")
     fields = draft.variable_fields if isinstance(draft.variable_fields, dict) else None
     if fields is None or any(
-        not isinstance(key, str) or not _VARIABLE_KEY.match(key) or value not in CONTACT_FIELDS
+        not isinstance(key, str) or not _VARIABLE_KEY.match(key) or value not in sending.PREFILL_FIELDS
         for key, value in fields.items()
     ):
         raise TemplateRefused(
-            "invalid_template", "A variable can only be prefilled from: " + ", ".join(CONTACT_FIELDS) + "."
+            "invalid_template", "A variable can only be prefilled from: " + ", ".join(sending.PREFILL_FIELDS) + "."
         )
     return Draft(
         name=name,

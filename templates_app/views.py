@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from inbox import access as inbox_access
 from inbox.models import Channel
 from inbox.views.inbox import signed_in
-from templates_app import access, forms, policy, selectors, services
+from templates_app import access, forms, policy, selectors, sending, services
 from templates_app.lint import Code, Finding, Severity
 from templates_app.models import (
     MessageTemplate,
@@ -186,7 +186,7 @@ def _editor(
             "other_languages": others,
             "categories": [(value, label, forms.CATEGORY_HELP[value]) for value, label in TemplateCategory.choices],
             "parameter_formats": ParameterFormat.choices,
-            "contact_fields": list(forms.CONTACT_FIELD_LABELS.items()),
+            "contact_fields": list(sending.PREFILL_FIELDS.items()),
             "name_locked": _name_locked(template),
             "starts_revision": starts_revision,
             "findings": findings,
@@ -234,7 +234,7 @@ def _editor_strings() -> dict[str, object]:
         "media_document": _("Document"),
         "empty_body": _("Your message appears here as you type."),
         "now": timezone.localtime().strftime("%H:%M"),
-        "contact_fields": {key: str(label) for key, label in forms.CONTACT_FIELD_LABELS.items()},
+        "contact_fields": {key: str(label) for key, label in sending.PREFILL_FIELDS.items()},
     }
 
 
