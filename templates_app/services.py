@@ -878,6 +878,17 @@ def template_import(*, waba_id: str, item: dict, actor: User | None = None) -> b
     return created
 
 
+def templates_sync_all() -> int:
+    """The periodic sync: every account with a connected number. Returns how many templates were imported."""
+    imported = 0
+    for waba_id in Channel.objects.filter(is_active=True).values_list("waba_id", flat=True).distinct():
+        try:
+            imported += templates_sync(waba_id=waba_id).imported
+        except TemplateRefused:
+            continue
+    return imported
+
+
 # --- Tasks --------------------------------------------------------------------------------------------------
 
 
@@ -891,14 +902,3 @@ def _sync_task():
     from templates_app.tasks import sync_templates
 
     return sync_templates
-
-
-def templates_sync_all() -> int:
-    """The periodic sync: every account with a connected number. Returns how many templates were imported."""
-    imported = 0
-    for waba_id in Channel.objects.filter(is_active=True).values_list("waba_id", flat=True).distinct():
-        try:
-            imported += templates_sync(waba_id=waba_id).imported
-        except TemplateRefused:
-            continue
-    return imported
