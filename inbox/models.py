@@ -7,6 +7,7 @@ Models hold data and invariants only: no network and no side effects in save(). 
 from uuid import uuid4
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +22,21 @@ class ChannelKind(models.TextChoices):
 
 
 DEFAULT_GRAPH_API_BASE = "https://graph.facebook.com/v23.0"
+
+
+class QualityRating(models.TextChoices):
+    GREEN = "green", _("High (green)")
+    YELLOW = "yellow", _("Medium (yellow)")
+    RED = "red", _("Low (red)")
+    UNKNOWN = "unknown", _("Not rated yet")
+
+
+class NumberStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    OFFLINE = "offline", _("Offline")
+    CONNECTED = "connected", _("Connected")
+    FLAGGED = "flagged", _("Flagged")
+    RESTRICTED = "restricted", _("Restricted")
 
 
 class Channel(models.Model):
@@ -38,6 +54,19 @@ class Channel(models.Model):
     verify_token = EncryptedTextField()
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Number health, as WhatsApp reports it (webhooks and the periodic sync); every change is also kept in
+    # NumberHealthEvent. The messaging limit is the number of unique customers business-initiated messages
+    # may reach in a moving 24 hours (None: unlimited), shared by the numbers of one WhatsApp account.
+    quality_rating = models.CharField(max_length=16, choices=QualityRating.choices, default=QualityRating.UNKNOWN)
+    number_status = models.CharField(max_length=16, choices=NumberStatus.choices, default=NumberStatus.CONNECTED)
+    messaging_limit = models.PositiveIntegerField(null=True, blank=True, default=250)
+    messaging_limit_tier = models.CharField(max_length=32, blank=True)
+    throughput_per_second = models.PositiveIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    restricted_until = models.DateTimeField(null=True, blank=True)
+    health_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -57,6 +86,11 @@ class Contact(models.Model):
     username = models.CharField(max_length=256, blank=True)
     # The language the business writes to them in (`en_US`, `pt_BR`): templates in it are offered first.
     language = models.CharField(max_length=16, blank=True)
+    # Identity: WhatsApp's identity key hash for them (sent as `recipient_identity_key_hash`), and a hold on
+    # every outbound message while a change of number or identity waits for an agent's acknowledgement.
+    identity_key_hash = models.CharField(max_length=128, blank=True)
+    identity_held_since = models.DateTimeField(null=True, blank=True)
+    identity_hold_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -106,6 +140,17 @@ class Label(models.Model):
         return self.name
 
 
+class HandledBy(models.TextChoices):
+    HUMAN = "human", _("People")
+    BOT = "bot", _("Bot")
+
+
+class HandoverReason(models.TextChoices):
+    ASKED = "asked", _("The customer asked for a person")
+    BOT_FAILED = "bot_failed", _("The bot failed twice")
+    BOT_TIMEOUT = "bot_timeout", _("The bot did not answer in time")
+
+
 class Conversation(models.Model):
     """The thread between one contact and one channel. The row carries what the conversation list shows,
     so the list never joins or counts messages."""
@@ -139,6 +184,19 @@ class Conversation(models.Model):
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NONE)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     labels = models.ManyToManyField(Label, related_name="conversations", blank=True)
+    # Automation: who answers now (a bot through the channel's bot hook, or people), when the customer was
+    # offered a way to a person and when they (or the bot's failure) handed the conversation to people.
+    # The escalation clock runs from `handover_at` until a person answers; `escalation_level` says how far
+    # the beat job went (1: team leads and managers told, 2: the fallback sent to the customer).
+    handled_by = models.CharField(max_length=8, choices=HandledBy.choices, default=HandledBy.HUMAN)
+    bot_failures = models.PositiveSmallIntegerField(default=0)
+    human_route_offered_at = models.DateTimeField(null=True, blank=True)
+    handover_at = models.DateTimeField(null=True, blank=True)
+    handover_reason = models.CharField(max_length=16, choices=HandoverReason.choices, blank=True)
+    human_answered_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    # The window-closing alert already sent for this window (its closing time), so it goes once per window.
+    window_alert_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -198,6 +256,12 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class Initiator(models.TextChoices):
+    AGENT = "agent", _("A person")
+    AUTOMATION = "automation", _("An automation")
+    CAMPAIGN = "campaign", _("A campaign")
+
+
 class Message(models.Model):
     """One message in a conversation, either way. `content` keeps the provider's payload for the type,
     normalised; `text` is the human-readable part (body, caption, tapped title) for previews and search."""
@@ -232,6 +296,9 @@ class Message(models.Model):
     # For a template message: when the customer first wrote back after it (kept by ingest, counted by the
     # template's analytics without scanning the conversations).
     replied_at = models.DateTimeField(null=True, blank=True)
+    # Who started an outbound message: a person, an automation (auto-reply, bot, opt-out confirmation) or a
+    # campaign. Business-initiated rules (consent, messaging limit) depend on it.
+    initiator = models.CharField(max_length=16, choices=Initiator.choices, default=Initiator.AGENT)
 
     class Meta:
         constraints = [
@@ -378,6 +445,9 @@ class OutboxEntry(models.Model):
     # Why the entry failed for good, as a stable code: a policy reason (e.g. "window_closed"),
     # "provider_error", "retries_exhausted" or "media_missing".
     failure_reason = models.CharField(max_length=64, blank=True)
+    # Why a pending entry waits beyond its retry (a policy reason such as "messaging_limit_reached"): the
+    # message shows it and goes out by itself at `next_attempt_at`.
+    waiting_reason = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -451,6 +521,9 @@ class NotificationKind(models.TextChoices):
     TRANSFER = "transfer", _("Transferred to you")
     ESCALATION = "escalation", _("Escalation")
     TEMPLATE = "template", _("Template")
+    WINDOW_CLOSING = "window_closing", _("Window closing")
+    NUMBER_HEALTH = "number_health", _("Number health")
+    IDENTITY = "identity", _("Identity change")
 
 
 class Notification(models.Model):
@@ -488,6 +561,179 @@ class SavedView(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Compliance: consent, number health, messaging limits, automations ---------------------------------------
+
+
+class ConsentPurpose(models.TextChoices):
+    """What a customer agreed to receive: the template categories WhatsApp prices and polices."""
+
+    MARKETING = "marketing", _("Marketing")
+    UTILITY = "utility", _("Utility")
+    AUTHENTICATION = "authentication", _("Authentication")
+
+
+class ConsentAction(models.TextChoices):
+    OPT_IN = "opt_in", _("Opted in")
+    OPT_OUT = "opt_out", _("Opted out")
+
+
+class ConsentSource(models.TextChoices):
+    IVR = "ivr", _("Phone call (IVR)")
+    WEBSITE_FORM = "website_form", _("Website form")
+    CLICK_TO_WHATSAPP_AD = "click_to_whatsapp_ad", _("Click-to-WhatsApp ad")
+    WHATSAPP_LINK = "whatsapp_link", _("WhatsApp link or QR code")
+    CUSTOMER_INITIATED = "customer_initiated", _("The customer wrote first")
+    IMPORT = "import", _("Import")
+    AGENT = "agent", _("An agent, on the customer's word")
+    KEYWORD = "keyword", _("A keyword the customer sent")
+    USER_PREFERENCES = "user_preferences", _("WhatsApp's marketing preference")
+
+
+class ConsentEvent(models.Model):
+    """One opt-in or opt-out of one contact for one purpose. Append-only: a change is a new row, never an
+    update, so the ledger is the evidence. The latest row per purpose is the contact's current state."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_events")
+    purpose = models.CharField(max_length=16, choices=ConsentPurpose.choices)
+    action = models.CharField(max_length=8, choices=ConsentAction.choices)
+    source = models.CharField(max_length=32, choices=ConsentSource.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # What proves it (the keyword, the form, the ad's headline and link) and, for an agent's entry, why.
+    evidence = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["contact", "purpose", "-occurred_at", "-id"], name="consent_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} {self.purpose} {self.action}"
+
+
+class HealthEventKind(models.TextChoices):
+    QUALITY = "quality", _("Quality rating")
+    STATUS = "status", _("Status")
+    MESSAGING_LIMIT = "messaging_limit", _("Messaging limit")
+    THROUGHPUT = "throughput", _("Throughput")
+    ACCOUNT = "account", _("Account")
+
+
+class NumberHealthEvent(models.Model):
+    """One change of a number's health (quality, status, messaging limit, throughput, an account alert),
+    from a webhook or the periodic sync: the number's timeline."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="health_events")
+    kind = models.CharField(max_length=16, choices=HealthEventKind.choices)
+    previous = models.CharField(max_length=64, blank=True)
+    current = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=16, default="webhook")
+    detail = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "-occurred_at", "-id"], name="health_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.kind} {self.previous}->{self.current}"
+
+
+class BusinessInitiatedReach(models.Model):
+    """A customer reached by a business-initiated message, counted against the messaging limit of the
+    WhatsApp account (`waba_id`) for 24 hours from `reached_at`. At most one row per contact and account
+    in any 24 hours, so counting the rows of the last 24 hours counts unique customers exactly."""
+
+    waba_id = models.CharField(max_length=64)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reached_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["waba_id", "reached_at"], name="reach_window"),
+            models.Index(fields=["waba_id", "contact", "-reached_at"], name="reach_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.waba_id} reached {self.contact_id} at {self.reached_at}"
+
+
+class FallbackKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WEB_FORM = "web_form", _("Web form")
+    STORE_VISIT = "store_visit", _("Store visit")
+
+
+class ChannelAutomation(models.Model):
+    """A channel's automation settings: business hours (for the away reply), the keywords customers use
+    (stop, start again, talk to a person; empty lists use the built-in ones in seven languages), the
+    escalation route (which team takes handed-over conversations, how long people have to answer, the
+    fallback offered to the customer when nobody does) and the bot hook."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="automation")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # {"mon": [["09:00", "17:00"]], ..., "sun": []}; empty means open around the clock.
+    business_hours = models.JSONField(default=dict, blank=True)
+    stop_keywords = models.JSONField(default=list, blank=True)
+    start_keywords = models.JSONField(default=list, blank=True)
+    human_keywords = models.JSONField(default=list, blank=True)
+    escalation_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answer_within_minutes = models.PositiveIntegerField(default=10)
+    fallback_after_minutes = models.PositiveIntegerField(default=30)
+    fallback_kind = models.CharField(max_length=16, choices=FallbackKind.choices, blank=True)
+    fallback_text = models.CharField(max_length=500, blank=True)
+    bot_enabled = models.BooleanField(default=False)
+    bot_url = models.URLField(max_length=500, blank=True)
+    bot_secret = EncryptedTextField(blank=True, default="")
+    bot_timeout_seconds = models.PositiveIntegerField(default=10)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Automation settings of {self.channel_id}"
+
+
+class AutomationKind(models.TextChoices):
+    WELCOME = "welcome", _("Welcome message")
+    AWAY = "away", _("Away message (outside business hours)")
+    KEYWORD = "keyword", _("Keyword reply")
+
+
+class HumanRoute(models.TextChoices):
+    BUTTON = "button", _("A “Talk to a person” button")
+    KEYWORDS = "keywords", _("Keywords named in the message")
+
+
+class AutoReply(models.Model):
+    """An automatic answer: a welcome to new customers, an away message outside business hours, or a reply
+    to a keyword. Each offers a route to a person (a button, or the keywords named in its text) and can only
+    be switched on while the channel has an escalation route."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="auto_replies")
+    kind = models.CharField(max_length=16, choices=AutomationKind.choices)
+    name = models.CharField(max_length=120)
+    enabled = models.BooleanField(default=False)
+    text = models.TextField()
+    keywords = models.JSONField(default=list, blank=True)
+    human_route = models.CharField(max_length=16, choices=HumanRoute.choices, default=HumanRoute.BUTTON)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["channel", "kind", "name"]
 
     def __str__(self) -> str:
         return self.name

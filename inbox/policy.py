@@ -3,6 +3,7 @@
 Each rule says which WhatsApp rule it mirrors. Tests are tables with no database (tests/inbox/test_policy.py).
 """
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -71,12 +72,16 @@ def counts_as_unread(message_type: str) -> bool:
 
 
 class Reason(StrEnum):
-    """Why WhatsApp's rules stop a message. Later rules add their codes here (no_consent, opted_out,
-    identity_unconfirmed, number_restricted, messaging_limit_reached), each with a sentence in
-    `_EXPLANATIONS`; the values never change once shipped (API clients match on them)."""
+    """Why WhatsApp's rules stop a message. Each has a sentence in `_EXPLANATIONS`; the values never change
+    once shipped (API clients match on them)."""
 
     WINDOW_CLOSED = "window_closed"
     TEMPLATE_NOT_SENDABLE = "template_not_sendable"
+    NO_CONSENT = "no_consent"
+    OPTED_OUT = "opted_out"
+    IDENTITY_UNCONFIRMED = "identity_unconfirmed"
+    NUMBER_RESTRICTED = "number_restricted"
+    MESSAGING_LIMIT_REACHED = "messaging_limit_reached"
 
 
 _EXPLANATIONS: dict[Reason, str] = {
@@ -84,6 +89,21 @@ _EXPLANATIONS: dict[Reason, str] = {
         "The customer last wrote more than 24 hours ago: WhatsApp only allows an approved template now."
     ),
     Reason.TEMPLATE_NOT_SENDABLE: "WhatsApp does not allow this template to be sent now: pick another template.",
+    Reason.NO_CONSENT: (
+        "The customer has not agreed to receive this kind of message: record their opt-in on the contact first."
+    ),
+    Reason.OPTED_OUT: "The customer asked not to receive this kind of message any more.",
+    Reason.IDENTITY_UNCONFIRMED: (
+        "The customer's number or WhatsApp identity changed: an agent must acknowledge it on the contact "
+        "before anything is sent."
+    ),
+    Reason.NUMBER_RESTRICTED: (
+        "WhatsApp has restricted this number: it may only answer customers who wrote in the last 24 hours."
+    ),
+    Reason.MESSAGING_LIMIT_REACHED: (
+        "This WhatsApp account has reached its limit of customers contacted first in 24 hours: the message "
+        "can go when earlier contacts leave the 24-hour count."
+    ),
 }
 
 
@@ -95,12 +115,14 @@ def explain(reason: Reason) -> str:
 @dataclass(frozen=True)
 class Decision:
     """The answer to "may this go out now?". `requires_template` tells the composer to offer templates;
-    `detail` is a more precise sentence than the reason's own, when the rule has one (a paused template)."""
+    `detail` is a more precise sentence than the reason's own, when the rule has one (a paused template);
+    `waits` says the refusal is temporary: a queued message waits for it instead of failing."""
 
     allowed: bool
     reason: Reason | None = None
     requires_template: bool = False
     detail: str = ""
+    waits: bool = False
 
 
 def explain_decision(decision: Decision) -> str:
@@ -115,21 +137,45 @@ ALLOWED = Decision(allowed=True)
 # The one message type WhatsApp lets a business send outside the customer-service window (§13).
 TEMPLATE = "template"
 
+# Who starts an outbound message (inbox.models.Initiator).
+AGENT = "agent"
+AUTOMATION = "automation"
+CAMPAIGN = "campaign"
+
+# What a customer consents to: the template categories (inbox.models.ConsentPurpose).
+PURPOSES = ("marketing", "utility", "authentication")
+
+# The number statuses (inbox.models.NumberStatus) in which WhatsApp refuses business-initiated messages.
+RESTRICTED = "restricted"
+
 
 @dataclass(frozen=True)
 class OutboundFacts:
     """What the outbound rules need about one message, read by the caller when it asks.
 
     `last_customer_message_at` is Meta's timestamp of the contact's latest inbound message on this number
-    (None if they never wrote). For a template: WhatsApp's status for it, whether we hold the content
-    WhatsApp approved, and whether the message was built from that content (an edit WhatsApp approved
-    since then replaces it). Later rules add their facts here with defaults (consent, identity, limits)."""
+    (None if they never wrote). For a template: WhatsApp's status and category for it, whether we hold the
+    content WhatsApp approved, and whether the message was built from that content (an edit WhatsApp
+    approved since then replaces it). `initiator`: agent, automation or campaign. Consent: the purposes the
+    contact's latest ledger entry says they opted in to / out of. `identity_held`: a changed number or
+    identity waits for an agent's acknowledgement. Messaging limit: the account's limit (None = unlimited),
+    how many unique customers business-initiated messages reached in the last 24 hours, and whether this
+    contact is already one of them (reaching them again costs nothing)."""
 
     message_type: str
     last_customer_message_at: datetime | None
     template_status: str = ""
     template_has_live_revision: bool = False
     template_revision_current: bool = True
+    template_category: str = ""
+    initiator: str = AGENT
+    opted_in: frozenset[str] = frozenset()
+    opted_out: frozenset[str] = frozenset()
+    identity_held: bool = False
+    number_status: str = "connected"
+    messaging_limit: int | None = None
+    reached_in_24h: int = 0
+    contact_reached_in_24h: bool = False
 
 
 def may_send_free_form(facts: OutboundFacts, *, now: datetime) -> Decision:
@@ -161,11 +207,144 @@ def may_send_template(facts: OutboundFacts) -> Decision:
     return ALLOWED
 
 
+def consent_purpose(template_category: str) -> str:
+    """The consent a template needs: its category's (marketing, utility, authentication). An unknown
+    category is treated as marketing, the strictest."""
+    category = template_category.lower()
+    return category if category in PURPOSES else "marketing"
+
+
+def is_business_initiated(facts: OutboundFacts, *, now: datetime) -> bool:
+    """Does this message start a conversation the customer did not ask for? A template outside the
+    customer-service window, and anything a campaign sends. Replies inside the window (a person's or an
+    automation's) answer the customer."""
+    if facts.initiator == CAMPAIGN:
+        return True
+    return facts.message_type == TEMPLATE and not is_service_window_open(facts.last_customer_message_at, now=now)
+
+
+def has_messaging_headroom(facts: OutboundFacts) -> bool:
+    """Messaging limits count unique customers reached by business-initiated messages in a moving 24 hours
+    (§12): a customer already reached costs nothing; a new one needs room under the limit."""
+    if facts.messaging_limit is None or facts.contact_reached_in_24h:
+        return True
+    return facts.reached_in_24h < facts.messaging_limit
+
+
 def may_send(facts: OutboundFacts, *, now: datetime) -> Decision:
-    """Every outbound rule for one message: templates by their own rule, everything else by the window."""
-    if facts.message_type == TEMPLATE:
-        return may_send_template(facts)
-    return may_send_free_form(facts, now=now)
+    """Every outbound rule for one message, in this order (the first that refuses answers):
+
+    1. identity: nothing goes to a customer whose number or identity changed until an agent acknowledged it;
+    2. the message itself: a template must be sendable, anything else needs the open window;
+    3. an opted-out purpose: no template of a category the customer withdrew from, window or not;
+    4. business-initiated messages only: consent for the template's purpose, a number WhatsApp has not
+       restricted, and room under the messaging limit (a temporary refusal: the message waits)."""
+    if facts.identity_held:
+        return Decision(allowed=False, reason=Reason.IDENTITY_UNCONFIRMED)
+    if facts.message_type != TEMPLATE:
+        decision = may_send_free_form(facts, now=now)
+        if not decision.allowed or facts.initiator != CAMPAIGN:
+            return decision
+    else:
+        decision = may_send_template(facts)
+        if not decision.allowed:
+            return decision
+        if consent_purpose(facts.template_category) in facts.opted_out:
+            return Decision(allowed=False, reason=Reason.OPTED_OUT)
+    if not is_business_initiated(facts, now=now):
+        return ALLOWED
+    purpose = consent_purpose(facts.template_category)
+    if purpose in facts.opted_out:
+        return Decision(allowed=False, reason=Reason.OPTED_OUT)
+    if purpose not in facts.opted_in:
+        return Decision(allowed=False, reason=Reason.NO_CONSENT)
+    if facts.number_status == RESTRICTED:
+        return Decision(allowed=False, reason=Reason.NUMBER_RESTRICTED)
+    if not has_messaging_headroom(facts):
+        return Decision(allowed=False, reason=Reason.MESSAGING_LIMIT_REACHED, waits=True)
+    return ALLOWED
+
+
+def messaging_headroom_returns_at(oldest_reach_at: datetime | None) -> datetime | None:
+    """When the account can reach one more new customer: the oldest reach in the count leaves the moving
+    24 hours. None when nothing is counted."""
+    if oldest_reach_at is None:
+        return None
+    return oldest_reach_at + timedelta(hours=24)
+
+
+# --- Consent: what the customer's own words mean ------------------------------------------------------------
+# Built-in keywords, matched against the whole message (case, accents, punctuation and extra spaces
+# ignored), so "Stop!" withdraws consent but "don't stop the delivery" does not. Each channel may replace
+# a list with its own (ChannelAutomation). STOP withdraws marketing and utility messages (authentication
+# codes are requested by the customer each time); START restores them; HUMAN asks for a person.
+
+STOP_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "en": ("stop", "unsubscribe", "stop all", "opt out", "optout", "end", "quit"),
+    "it": ("stop", "basta", "disiscrivimi", "annulla iscrizione", "cancellami"),
+    "fr": ("stop", "arret", "arrete", "desabonner", "me desabonner", "desinscription"),
+    "es": ("baja", "parar", "detener", "cancelar suscripcion", "darme de baja", "no enviar"),
+    "pt": ("parar", "sair", "pare", "cancelar inscricao", "descadastrar"),
+    "de": ("stopp", "stop", "abmelden", "abbestellen", "austragen"),
+    "ru": ("стоп", "отписаться", "отписка", "хватит"),
+}
+START_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "en": ("start", "unstop", "subscribe", "resume"),
+    "it": ("iscrivimi", "riattiva", "ricomincia"),
+    "fr": ("reprendre", "abonner", "m abonner", "demarrer"),
+    "es": ("alta", "suscribir", "reanudar", "iniciar"),
+    "pt": ("voltar", "inscrever", "retomar", "iniciar"),
+    "de": ("anmelden", "fortsetzen", "starten"),
+    "ru": ("старт", "подписаться", "возобновить"),
+}
+HUMAN_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "en": ("human", "agent", "person", "talk to a person", "operator", "representative", "speak to someone"),
+    "it": ("operatore", "persona", "umano", "parla con una persona", "assistenza"),
+    "fr": ("humain", "conseiller", "agent", "operateur", "parler a quelqu un"),
+    "es": ("agente", "humano", "persona", "asesor", "hablar con una persona", "operador"),
+    "pt": ("atendente", "humano", "pessoa", "agente", "falar com uma pessoa", "operador"),
+    "de": ("mensch", "mitarbeiter", "berater", "person", "mit einem menschen sprechen"),
+    "ru": ("оператор", "человек", "менеджер", "живой человек", "позовите человека"),
+}
+
+
+class Intent(StrEnum):
+    STOP = "stop"
+    START = "start"
+    HUMAN = "human"
+
+
+# What STOP withdraws and START restores.
+STOP_PURPOSES = ("marketing", "utility")
+
+
+def normalise_keyword(text: str) -> str:
+    """Lower case, no accents (é → e; Cyrillic letters stay), punctuation as spaces, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    words = "".join(char if char.isalnum() else " " for char in letters)
+    return " ".join(words.split())
+
+
+def keyword_intent(
+    text: str,
+    *,
+    stop: dict[str, tuple[str, ...]] | tuple[str, ...] = STOP_KEYWORDS,
+    start: dict[str, tuple[str, ...]] | tuple[str, ...] = START_KEYWORDS,
+    human: dict[str, tuple[str, ...]] | tuple[str, ...] = HUMAN_KEYWORDS,
+) -> tuple[Intent, str] | None:
+    """What a customer's whole message asks for (stop, start again, a person) and the language of the
+    keyword that matched ("" for a channel's own list); None for anything else. Longer messages are
+    conversation, not commands."""
+    said = normalise_keyword(text)
+    if not said or len(said) > 40:
+        return None
+    for intent, table in ((Intent.STOP, stop), (Intent.START, start), (Intent.HUMAN, human)):
+        groups = table.items() if isinstance(table, dict) else (("", table),)
+        for language, words in groups:
+            if said in {normalise_keyword(word) for word in words}:
+                return intent, language
+    return None
 
 
 # Retries of a failed send: the first waits about 4 s, then 16 s, 64 s, 256 s, then at most 15 minutes.

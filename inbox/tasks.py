@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from inbox.services import outbound, webhooks, workflow
+from inbox.services import inbound_followup, outbound, webhooks, workflow
 
 
 @shared_task(name="inbox.tasks.process_webhook_event")
@@ -49,3 +49,8 @@ def wake_snoozed_conversations() -> int:
 @shared_task(name="inbox.tasks.expire_presence")
 def expire_presence() -> int:
     return workflow.users_presence_expire()
+
+
+@shared_task(name="inbox.tasks.follow_up_inbound_message")
+def follow_up_inbound_message(message_id: int) -> None:
+    inbound_followup.inbound_message_follow_up(message_id=message_id)

@@ -20,6 +20,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from config.task_queue import enqueue
 from inbox import events, policy
 from inbox.models import (
     Channel,
@@ -279,7 +280,14 @@ def message_receive(*, channel: Channel, inbound: InboundMessage) -> tuple[Messa
     if conversation.assignee_id is not None and policy.counts_as_unread(message.type):
         # The person the conversation is assigned to hears about the customer's new message.
         notifications.notify_assignee_of_inbound(conversation_id=conversation.pk, message=message)
+    enqueue(_follow_up_task(), message.pk)
     return message, True
+
+
+def _follow_up_task():
+    from inbox.tasks import follow_up_inbound_message
+
+    return follow_up_inbound_message
 
 
 def _publish_target_updated(*, channel_id: int, provider_message_id: str) -> None:

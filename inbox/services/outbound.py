@@ -55,6 +55,7 @@ from inbox import access, events, policy
 from inbox.models import (
     Conversation,
     Direction,
+    Initiator,
     MediaFile,
     Message,
     MessageStatus,
@@ -129,9 +130,47 @@ def message_send(
     "header_media_file_id"? (a stored file for a media header), "header_media_link"? (or an https:// link)}`.
     It is built from the revision WhatsApp approved; the message stores WhatsApp's template object plus
     `rendered` (what the thread shows) and `revision_id`, and the worker sends only WhatsApp's keys."""
-    now = now or timezone.now()
     if not access.can_reply(author, conversation):
         raise SendRefused("permission_denied", "You may not reply in this conversation.")
+    return _message_queue(
+        conversation=conversation,
+        author=author,
+        initiator=Initiator.AGENT,
+        kind=kind,
+        payload=payload,
+        reply_to=reply_to,
+        now=now or timezone.now(),
+    )
+
+
+def message_send_automated(
+    *, conversation: Conversation, kind: str, payload: dict, now: datetime | None = None
+) -> Message:
+    """Queue an automation's message (an auto-reply, a bot's answer, an opt-out confirmation, the escalation
+    fallback): no author, `initiator` automation, the same checks, rules, outbox and worker as a person's
+    message (`message_send` documents `kind` and `payload`). Raises SendRefused like it."""
+    return _message_queue(
+        conversation=conversation,
+        author=None,
+        initiator=Initiator.AUTOMATION,
+        kind=kind,
+        payload=payload,
+        reply_to=None,
+        now=now or timezone.now(),
+    )
+
+
+def _message_queue(
+    *,
+    conversation: Conversation,
+    author: User | None,
+    initiator: str,
+    kind: str,
+    payload: dict,
+    reply_to: Message | None,
+    now: datetime,
+) -> Message:
+    """Check, store and queue one outbound message (the caller checked who may send it)."""
     if reply_to is not None and (reply_to.conversation_id != conversation.pk or not reply_to.provider_message_id):
         raise SendRefused("invalid_message", "Only a message of this conversation that reached WhatsApp can be quoted.")
     template = None
@@ -167,6 +206,7 @@ def message_send(
             timestamp=now,
             author=author,
             template=template,
+            initiator=initiator,
         )
         if media_file is not None and not MediaFile.objects.filter(pk=media_file.pk, message__isnull=True).update(
             message=message
@@ -236,8 +276,8 @@ def _media_file_for(*, conversation: Conversation, kind: str, payload: dict) -> 
 _TEMPLATE_PAYLOAD_KEYS = frozenset({"template_id", "values", "header_media_file_id", "header_media_link"})
 
 
-def _template_for(*, conversation: Conversation, author: User, payload: dict) -> MessageTemplate:
-    """The template a template message names, if the author may send it here."""
+def _template_for(*, conversation: Conversation, author: User | None, payload: dict) -> MessageTemplate:
+    """The template a template message names, if the author (None: an automation) may send it here."""
     if not isinstance(payload, dict):
         raise SendRefused("invalid_message", "The message is not in the expected shape.")
     unknown = sorted(str(key) for key in set(payload) - _TEMPLATE_PAYLOAD_KEYS)
@@ -247,7 +287,9 @@ def _template_for(*, conversation: Conversation, author: User, payload: dict) ->
     template = MessageTemplate.objects.select_related("live_revision").filter(pk=template_id).first()
     if template is None:
         raise SendRefused("template_not_found", "No such template.")
-    if not template_access.can_send_template(author, conversation, template):
+    if author is None and template.waba_id != conversation.channel.waba_id:
+        raise SendRefused("permission_denied", "This template belongs to another WhatsApp account.")
+    if author is not None and not template_access.can_send_template(author, conversation, template):
         raise SendRefused("permission_denied", "This template belongs to another WhatsApp account.")
     return template
 

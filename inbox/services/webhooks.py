@@ -14,7 +14,7 @@ from inbox.models import Channel, ManagementEvent, Message, StatusUpdate, Webhoo
 from inbox.providers.whatsapp_cloud import parse as whatsapp_parse
 from inbox.providers.whatsapp_cloud.signature import SignatureRejected, signature_digest, verify
 from inbox.providers.whatsapp_cloud.types import Delivery, InboundMessage, MalformedPayload, StatusReport
-from inbox.services import ingest
+from inbox.services import consent, ingest, number_health
 from templates_app import services as templates
 
 logger = logging.getLogger(__name__)
@@ -181,9 +181,13 @@ def _apply_delivery(*, delivery: Delivery, event: WebhookEvent) -> tuple[int, se
 
 
 def _management_event_apply(row: ManagementEvent) -> None:
-    """Hand a new account-level change to the module it concerns (templates for now)."""
+    """Hand a new account-level change to the module it concerns: templates, number health, consent."""
     if row.field in templates.TEMPLATE_FIELDS:
         templates.template_management_apply(event=row)
+    elif row.field in number_health.HEALTH_FIELDS:
+        number_health.management_event_apply(event=row)
+    elif row.field == "user_preferences":
+        consent.user_preferences_apply(event=row)
 
 
 def _message_lock_order(inbound: InboundMessage) -> tuple:
