@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "templates_app.tasks.sync_all_templates",
         "schedule": timedelta(hours=1),
     },
+    # --- Compliance (issue 6): number health sync, escalation clock, window-closing alerts. ---
 }
 # A stored delivery still unprocessed after this long is handed to a worker again.
 WEBHOOK_REQUEUE_AFTER = timedelta(seconds=env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=60))

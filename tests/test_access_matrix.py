@@ -236,6 +236,12 @@ MATRIX: dict[str, dict[str, int]] = {
     _GRAPH + r"/media/?$": everyone(401),
     _GRAPH + r"/?$": everyone(401),
     "simulator/lookaside/whatsapp_business/attachments/": everyone(404),
+    # --- Compliance (issue 6): each area adds its rows right below its own line. ---
+    # --- consent ledger ---
+    # --- number health and business profile ---
+    # --- automations and escalation ---
+    # --- identity changes and window alerts ---
+    # --- simulator: number health, business profile, bot ---
 }
 
 

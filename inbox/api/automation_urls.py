@@ -1,0 +1,5 @@
+"""`/api/v1/` automation endpoints."""
+
+app_name = "automation-api"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""`/api/v1/` consent ledger endpoints."""
+
+app_name = "consent-api"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""`/api/v1/` identity acknowledgement endpoints."""
+
+app_name = "identity-api"
+
+urlpatterns: list = []
