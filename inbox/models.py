@@ -47,6 +47,8 @@ class Channel(models.Model):
     name = models.CharField(max_length=120)
     phone_number_id = models.CharField(max_length=64, unique=True)
     waba_id = models.CharField(max_length=64, db_index=True)
+    # The Meta app's id: uploads of the business profile photo go through its Resumable Upload API.
+    app_id = models.CharField(max_length=64, blank=True)
     display_phone_number = models.CharField(max_length=32, blank=True)
     graph_api_base = models.URLField(max_length=300, default=DEFAULT_GRAPH_API_BASE)
     access_token = EncryptedTextField()

@@ -66,7 +66,7 @@ from inbox.models import (
 from inbox.providers.whatsapp_cloud import client, errors, limits, payloads
 from inbox.providers.whatsapp_cloud.limits import ValidationRefused
 from inbox.providers.whatsapp_cloud.types import ProviderError
-from inbox.services import ingest
+from inbox.services import automations, ingest
 from templates_app import access as template_access
 from templates_app import sending
 from templates_app.models import MessageTemplate
@@ -217,6 +217,9 @@ def _message_queue(
         enqueue(_deliver_task(), message.pk)
         events.publish_message(message, "message.created")
         events.publish_conversation(conversation.pk)
+    if author is not None:
+        # A person answered: the bot stops answering and the escalation clock stops.
+        automations.person_replied(conversation=conversation, at=now)
     return message
 
 
