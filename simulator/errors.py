@@ -17,6 +17,9 @@ TITLES = {
     131009: "Parameter value is not valid",
     131026: "Message undeliverable",
     131047: "Re-engagement message",
+    131048: "Spam rate limit hit",
+    131050: "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages "
+    "on WhatsApp from your business.",
     131053: "Media upload error",
     131056: "(Business Account, Consumer Account) pair rate limit hit",
     132000: "Number of parameters does not match the expected number of params",
@@ -24,6 +27,7 @@ TITLES = {
     132012: "Parameter format does not match format in the created template",
     132015: "Template is Paused",
     132016: "Template is Disabled",
+    137000: "Identity key hash mismatch",
 }
 
 DETAILS = {
@@ -33,10 +37,15 @@ DETAILS = {
     "is using an old WhatsApp version.",
     131047: "Message failed to send because more than 24 hours have passed since the customer last replied "
     "to this number.",
+    131048: "Message failed to send because there are restrictions on how many messages can be sent from this "
+    "phone number. This may be because too many previous messages were blocked or flagged as spam.",
+    131050: "Message failed to send because the user stopped receiving marketing messages from this business.",
     131056: "Message failed to send because there were too many messages sent from this phone number to the "
     "same phone number in a short period of time.",
     132015: "Template is paused due to low quality so it cannot be sent in a template message.",
     132016: "Template has been paused too many times due to low quality and is now permanently disabled.",
+    137000: "The recipient's identity key hash does not match the one the message was sent with: the customer's "
+    "identity changed (for example they reinstalled WhatsApp). Confirm their identity before writing again.",
 }
 
 _TRACE_ALPHABET = string.ascii_letters + string.digits + "_-"

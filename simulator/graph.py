@@ -16,10 +16,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 from inbox.models import Channel
 from inbox.services.sandbox import is_sandbox_channel
-from simulator import rules, selectors, services
+from simulator import health_rules, profile, rules, selectors, services
 from simulator.errors import GraphError, bad_token, fbtrace_id, invalid_parameter, invalid_template, unknown_object
 from simulator.models import GraphRequest, MediaOwner, SimulatedMedia, SimulatedTemplate
 from simulator.template_validation import parse_edit
@@ -94,6 +95,9 @@ def _record(request: HttpRequest, call: _Call, response: HttpResponse, error_cod
             name: {"name": f.name, "size": f.size, "content_type": f.content_type} for name, f in request.FILES.items()
         }
         body = json.dumps({"fields": request.POST.dict(), "files": files})
+    elif "/upload:" in request.path:
+        # A Resumable Upload piece is a file's raw bytes.
+        body = f"<{len(request.body)} bytes>"
     else:
         body = request.body[:LEDGER_BODY_LIMIT].decode("utf-8", errors="replace")
     if isinstance(response, FileResponse):
@@ -116,9 +120,12 @@ def _record(request: HttpRequest, call: _Call, response: HttpResponse, error_cod
 
 
 def _token(request: HttpRequest) -> str:
+    """`Authorization: Bearer <token>`, or `OAuth <token>` (what Resumable Upload's examples use), or the
+    `access_token` query parameter."""
     header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
+    for scheme in ("bearer ", "oauth "):
+        if header[: len(scheme)].lower() == scheme:
+            return header[len(scheme) :].strip()
     return request.GET.get("access_token", "")
 
 
@@ -356,18 +363,169 @@ def _node(request: HttpRequest, object_id: str, call: _Call) -> dict:
     template = services.template_lookup(template_id=object_id)
     if template is not None and services.simulated_waba_channels(template.waba_id):
         return _template_node(request, template, call)
+    if object_id.startswith("upload:"):
+        return _upload_node(request, object_id, call)
     channel = _number(object_id, request, call)
     if method != "get":
         raise unknown_object(object_id, method)
-    return {
+    return _phone_number_object(channel, fields=_fields(request))
+
+
+# The phone number object's fields (§6) and the ones answered when `fields` is absent.
+PHONE_NUMBER_DEFAULT_FIELDS = (
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "platform_type",
+    "throughput",
+    "id",
+)
+
+
+def _phone_number_object(channel: Channel, *, fields: list[str] | None) -> dict:
+    """`GET /{phone_number_id}[?fields=…]`: the number as Meta describes it, its health reviewed first so
+    an expired restriction or a due flag review shows at once. Graph always adds `id`."""
+    services.number_health_review(channel=channel)
+    number = services.number_for(channel)
+    values = {
         "verified_name": channel.name,
         "code_verification_status": "VERIFIED",
         "display_phone_number": channel.display_phone_number,
-        "quality_rating": "GREEN",
+        "quality_rating": number.quality_rating,
         "platform_type": "CLOUD_API",
-        "throughput": {"level": "STANDARD"},
+        "throughput": {"level": str(health_rules.throughput_level(number.throughput_per_second))},
+        "status": number.status,
+        "messaging_limit_tier": number.messaging_limit_tier,
+        "whatsapp_business_manager_messaging_limit": number.messaging_limit_tier,
+        "name_status": "APPROVED",
+        "new_name_status": "NONE",
+        "account_mode": "LIVE",
+        "is_official_business_account": False,
+        "is_pin_enabled": True,
+        "search_visibility": "VISIBLE",
         "id": channel.phone_number_id,
     }
+    wanted = fields or list(PHONE_NUMBER_DEFAULT_FIELDS)
+    unknown = [name for name in wanted if name not in values]
+    if unknown:
+        raise GraphError(
+            code=100,
+            message=f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type "
+            "(WhatsAppBusinessPhoneNumber)",
+        )
+    answer = {name: values[name] for name in values if name in wanted and name != "id"}
+    answer["id"] = values["id"]
+    return answer
+
+
+# /{phone_number_id}/whatsapp_business_profile
+
+
+@csrf_exempt
+def business_profile(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+    return _serve(request, object_id, _business_profile, version)
+
+
+def _business_profile(request: HttpRequest, object_id: str, call: _Call) -> dict:
+    """GET: `{"data":[profile]}` (the requested `fields` that are set); POST: a checked update."""
+    channel = _number(object_id, request, call)
+    call.usage_type = "whatsapp_business_management"
+    if request.method == "GET":
+        number = services.number_for(channel)
+        picture_url = ""
+        if number.profile_picture_id:
+            url = reverse("simulator:profile-picture", args=[channel.phone_number_id])
+            picture_url = request.build_absolute_uri(url) + f"?v={number.profile_picture_id}"
+        stored = services.profile_stored(number, picture_url=picture_url)
+        return {"data": [profile.profile_object(stored, fields=_fields(request))]}
+    if request.method == "POST":
+        services.profile_update(channel=channel, update=profile.parse_update(_body(request)))
+        return {"success": True}
+    raise unknown_object(object_id, (request.method or "get").lower())
+
+
+# Resumable Upload: /{app_id}/uploads and /upload:<id>
+
+
+def _token_channel(request: HttpRequest, call: _Call) -> Channel:
+    """The simulated channel whose access token the request carries (any app id is accepted)."""
+    token = _token(request)
+    channel = next(
+        (
+            c
+            for c in services.simulated_channels()
+            if token and hmac.compare_digest(token.encode(), c.access_token.encode())
+        ),
+        None,
+    )
+    if channel is None:
+        raise bad_token()
+    call.channel, call.authorized = channel, True
+    return channel
+
+
+@csrf_exempt
+def uploads(request: HttpRequest, version: str, object_id: str) -> HttpResponse:
+    return _serve(request, object_id, _uploads, version)
+
+
+def _uploads(request: HttpRequest, app_id: str, call: _Call) -> dict:
+    """`POST /{app_id}/uploads?file_name=&file_length=&file_type=` -> `{"id":"upload:<id>"}`."""
+    channel = _token_channel(request, call)
+    call.usage_type = "whatsapp_business_management"
+    if request.method != "POST":
+        raise unknown_object(app_id, (request.method or "get").lower())
+    upload = services.upload_session_create(
+        channel=channel,
+        app_id=app_id,
+        file_name=request.GET.get("file_name"),
+        file_length=request.GET.get("file_length"),
+        file_type=request.GET.get("file_type"),
+    )
+    return {"id": upload.upload_id}
+
+
+def _upload_node(request: HttpRequest, upload_id: str, call: _Call) -> dict:
+    """`POST /upload:<id>` (header `file_offset`, raw bytes) -> `{"h":"<handle>"}` once complete;
+    `GET /upload:<id>` -> `{"id","file_offset"}` to resume an interrupted upload."""
+    channel = _token_channel(request, call)
+    call.usage_type = "whatsapp_business_management"
+    method = (request.method or "get").lower()
+    upload = services.upload_lookup(upload_id=upload_id)
+    if upload is None or upload.channel_id != channel.pk:
+        raise unknown_object(upload_id, method)
+    if method == "get":
+        return {"id": upload.upload_id, "file_offset": upload.file_offset}
+    if method != "post":
+        raise unknown_object(upload_id, method)
+    upload = services.upload_append(
+        upload=upload, file_offset=request.headers.get("file_offset", "0"), content=request.body
+    )
+    if upload.handle:
+        return {"h": upload.handle}
+    return {"id": upload.upload_id, "file_offset": upload.file_offset}
+
+
+# The profile picture's public URL (Meta's pps.whatsapp.net stand-in)
+
+
+@require_GET
+def profile_picture(request: HttpRequest, phone_number_id: str) -> HttpResponse:
+    """The number's profile picture, public as Meta's CDN URLs are (the `?v=` in the URL changes with it)."""
+    if not settings.SIMULATOR_ENABLED:
+        raise Http404
+    channel = Channel.objects.filter(phone_number_id=phone_number_id).first()
+    if channel is None or not is_sandbox_channel(channel):
+        raise Http404
+    number = services.number_for(channel)
+    picture = number.profile_picture
+    if picture is None or not picture.file:
+        raise Http404
+    response = FileResponse(picture.file.open("rb"), content_type=picture.file_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def _template_node(request: HttpRequest, template: SimulatedTemplate, call: _Call) -> dict:

@@ -5,16 +5,21 @@ Only channels whose `graph_api_base` points at the simulator ever get rows here.
 live in `simulator.services`.
 """
 
+import secrets
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Channel
-from simulator import rules
+from simulator import health_rules, rules
 
 
 class SimulatedNumber(models.Model):
-    """A business number as Meta's side sees it: its configurable limits and its throughput window."""
+    """A business number as Meta's side sees it: its configurable limits and its throughput window, its
+    health (quality, status, messaging-limit tier, flag and restriction) and its business profile.
+
+    The throughput level (STANDARD 80/s, HIGH 1000/s) is not stored: it follows `throughput_per_second`."""
 
     channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="+")
     throughput_per_second = models.PositiveIntegerField(default=rules.DEFAULT_THROUGHPUT_PER_SECOND)
@@ -24,8 +29,42 @@ class SimulatedNumber(models.Model):
     window_second = models.BigIntegerField(default=0)
     window_count = models.PositiveIntegerField(default=0)
 
+    # Health (simulator/health_rules.py): decided by the reviews, changed by hand from the page or the API.
+    quality_rating = models.CharField(
+        max_length=8, choices=[(q.value, q.value) for q in health_rules.Quality], default=health_rules.Quality.GREEN
+    )
+    status = models.CharField(
+        max_length=16,
+        choices=[(s.value, s.value) for s in health_rules.NumberStatus],
+        default=health_rules.NumberStatus.CONNECTED,
+    )
+    messaging_limit_tier = models.CharField(
+        max_length=16, choices=[(t.value, t.value) for t in health_rules.Tier], default=health_rules.Tier.TIER_250
+    )
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    restricted_until = models.DateTimeField(null=True, blank=True)
+    health_reviewed_at = models.DateTimeField(null=True, blank=True)
+    quality_yellow_percent = models.FloatField(default=health_rules.DEFAULT_YELLOW_PERCENT)
+    quality_red_percent = models.FloatField(default=health_rules.DEFAULT_RED_PERCENT)
+    quality_min_signals = models.PositiveIntegerField(default=health_rules.DEFAULT_MIN_SIGNALS)
+
+    # The WhatsApp business profile (`/{phone_number_id}/whatsapp_business_profile`).
+    profile_about = models.CharField(max_length=139, blank=True)
+    profile_address = models.CharField(max_length=256, blank=True)
+    profile_description = models.CharField(max_length=512, blank=True)
+    profile_email = models.CharField(max_length=128, blank=True)
+    profile_websites = models.JSONField(default=list, blank=True)
+    profile_vertical = models.CharField(max_length=32, blank=True)
+    profile_picture = models.ForeignKey(
+        "SimulatedUpload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     def __str__(self) -> str:
         return f"Simulated number {self.channel_id}"
+
+
+def new_identity_hash() -> str:
+    return health_rules.identity_hash(secrets.token_hex(16))
 
 
 class SimulatedCustomer(models.Model):
@@ -40,6 +79,15 @@ class SimulatedCustomer(models.Model):
     pair_tokens = models.FloatField(null=True, blank=True)
     pair_updated_at = models.FloatField(null=True, blank=True)
     business_typing_until = models.DateTimeField(null=True, blank=True)
+    # The customer's WhatsApp identity key hash; reinstalling WhatsApp mints a new one. A send carrying
+    # another `recipient_identity_key_hash` fails with 137000.
+    identity_hash = models.CharField(max_length=64, default=new_identity_hash)
+    # The customer blocked the business: nothing reaches them (131026) until they unblock it.
+    blocked = models.BooleanField(default=False)
+    # The customer stopped marketing messages in WhatsApp: marketing templates fail with 131050.
+    marketing_stopped = models.BooleanField(default=False)
+    # The customer moved to another number (`user_changed_number`): the wa_id they use now.
+    changed_to = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -124,6 +172,7 @@ class WebhookKind(models.TextChoices):
     MESSAGE = "message", _("Customer message")
     STATUS = "status", _("Status")
     TEMPLATE = "template", _("Template management")
+    MANAGEMENT = "management", _("Number, account and customer preferences")
 
 
 class SimulatedWebhook(models.Model):
@@ -266,3 +315,66 @@ class SimulatedTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language}, {self.status})"
+
+
+class FeedbackKind(models.TextChoices):
+    """The negative signals a number's quality is computed from (health_rules.quality_rating)."""
+
+    BLOCK = "block", _("Blocked the business")
+    NO_HUMAN_ROUTE = "no_human_route", _("Reported: no way to reach a person")
+
+
+class SimulatedFeedback(models.Model):
+    """A customer's negative signal about a business number, kept with its time (quality looks 7 days back)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(SimulatedCustomer, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=16, choices=FeedbackKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["channel", "created_at"], name="simulated_feedback_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.customer_id}"
+
+
+class SimulatedReach(models.Model):
+    """A customer reached by a business-initiated message (a template outside their window). One row per
+    customer per moving 24 hours: a new row only when none is younger than 24 hours, so the rows of the
+    last 24 hours are the unique customers the messaging limit counts."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(SimulatedCustomer, on_delete=models.CASCADE, related_name="reaches")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["channel", "created_at"], name="simulated_reach_recent")]
+
+    def __str__(self) -> str:
+        return f"Reached {self.customer_id} at {self.created_at}"
+
+
+class SimulatedUpload(models.Model):
+    """A Resumable Upload session (`POST /{app_id}/uploads`) and, once its bytes arrived, the file and
+    the handle (`h`) that names it, e.g. in a business profile's `profile_picture_handle`."""
+
+    upload_id = models.CharField(max_length=64, unique=True)
+    # The channel whose access token opened the session (any app id is accepted).
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    app_id = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_length = models.BigIntegerField()
+    file_type = models.CharField(max_length=128)
+    file = models.FileField(upload_to="simulator/uploads/", max_length=300, blank=True)
+    file_offset = models.BigIntegerField(default=0)
+    handle = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Upload {self.upload_id} ({self.file_type}, {self.file_offset}/{self.file_length})"

@@ -13,12 +13,15 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from simulator import rules, template_review
+from simulator import health_rules, rules, template_review
 from simulator.models import (
     ParameterFormat,
     SimulatedCustomer,
     SimulatedDirection,
+    SimulatedFeedback,
     SimulatedMessage,
+    SimulatedNumber,
+    SimulatedReach,
     SimulatedStatus,
     SimulatedTemplate,
     TemplateCategory,
@@ -108,6 +111,17 @@ def customer_summary(customer: SimulatedCustomer, *, now: datetime | None = None
         "unreachable": customer.unreachable,
         "last_inbound_at": customer.last_inbound_at.isoformat() if customer.last_inbound_at else None,
         "window_open": rules.is_service_window_open(customer.last_inbound_at, now=now),
+    }
+
+
+def customer_state(customer: SimulatedCustomer) -> dict[str, Any]:
+    """The summary plus what the customer's own actions changed (the customer action API's answer)."""
+    return {
+        **customer_summary(customer),
+        "blocked": customer.blocked,
+        "marketing_stopped": customer.marketing_stopped,
+        "identity_hash": customer.identity_hash,
+        "changed_to": customer.changed_to,
     }
 
 
@@ -433,6 +447,10 @@ def _own(message: SimulatedMessage) -> Bubble:
         bubble.text = str(content.get("text") or content.get("payload") or "")
     elif message.type == "request_welcome":
         bubble.notice = "welcome"
+    elif message.type == "system":
+        # A number or identity change: a line in the chat, as WhatsApp shows "security code changed".
+        bubble.notice = "system"
+        bubble.text = str(content.get("body") or "")
     return bubble
 
 
@@ -517,3 +535,40 @@ def template_rows(waba_id: str) -> list[TemplateRow]:
             )
         )
     return rows
+
+
+# Number health
+
+
+def number_health(number: SimulatedNumber, *, now: datetime | None = None) -> dict[str, Any]:
+    """A number's health for the control API and the page's panel: the state, what it is computed from,
+    and when the flag is reviewed."""
+    now = now or timezone.now()
+    day = now - health_rules.MESSAGING_LIMIT_WINDOW
+    week = now - health_rules.QUALITY_WINDOW
+    reaches = SimulatedReach.objects.filter(channel_id=number.channel_id)
+    feedback = SimulatedFeedback.objects.filter(channel_id=number.channel_id, created_at__gt=week)
+    review_at = number.flagged_at + health_rules.FLAG_REVIEW_AFTER if number.flagged_at else None
+    limit = health_rules.tier_limit(number.messaging_limit_tier)
+    return {
+        "phone_number_id": number.channel.phone_number_id,
+        "quality_rating": number.quality_rating,
+        "status": number.status,
+        "messaging_limit_tier": number.messaging_limit_tier,
+        "messaging_limit": limit,
+        "throughput_level": str(health_rules.throughput_level(number.throughput_per_second)),
+        "throughput_per_second": number.throughput_per_second,
+        "flagged_at": number.flagged_at.isoformat() if number.flagged_at else None,
+        "flag_review_at": review_at.isoformat() if review_at else None,
+        "flag_review_in_seconds": max(0, int((review_at - now).total_seconds())) if review_at else None,
+        "restricted_until": number.restricted_until.isoformat() if number.restricted_until else None,
+        "reached_last_24_hours": reaches.filter(created_at__gt=day).count(),
+        "reached_last_7_days": reaches.filter(created_at__gt=week).values("customer").distinct().count(),
+        "blocks_last_7_days": feedback.filter(kind="block").count(),
+        "no_human_reports_last_7_days": feedback.filter(kind="no_human_route").count(),
+        "thresholds": {
+            "yellow_percent": number.quality_yellow_percent,
+            "red_percent": number.quality_red_percent,
+            "min_signals": number.quality_min_signals,
+        },
+    }

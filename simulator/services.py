@@ -29,19 +29,23 @@ from inbox.models import Channel
 from inbox.providers.whatsapp_cloud.signature import sign
 from inbox.services import sandbox
 from inbox.services.webhooks import webhook_receive
-from simulator import rules, template_review, template_validation
+from simulator import health_rules, profile, rules, template_review, template_validation
 from simulator.errors import GraphError, invalid_parameter, invalid_template, status_error
 from simulator.models import (
+    FeedbackKind,
     MediaOwner,
     QualityScore,
     RejectionReason,
     SimulatedCustomer,
     SimulatedDirection,
+    SimulatedFeedback,
     SimulatedMedia,
     SimulatedMessage,
     SimulatedNumber,
+    SimulatedReach,
     SimulatedStatus,
     SimulatedTemplate,
+    SimulatedUpload,
     SimulatedWebhook,
     TemplateCategory,
     TemplateStatus,
@@ -212,8 +216,11 @@ def message_send(*, channel: Channel, request: SendRequest, api_version: str) ->
     Refused synchronously: a template that cannot go out (132001 unknown or not approved, 132015 paused,
     132016 disabled, 132000/132012 parameters that do not fit it), 130429 (the number's throughput in
     this second is used up), 131056 (the pair rate to this customer is used up), 100 (a media id this
-    number does not have). Failures Meta only reports later are decided here and sent as the
-    asynchronous `failed` status, with a 200 now: 131026 (customer unreachable), 131047 (a non-template
+    number does not have), 131048 (a business-initiated message from a restricted number, or to a new
+    customer beyond the tier's messaging limit). Failures Meta only reports later are decided here and
+    sent as the asynchronous `failed` status, with a 200 now: 131026 (customer unreachable, or they
+    blocked the business), 137000 (`recipient_identity_key_hash` is not the customer's current identity),
+    131050 (a marketing template to a customer who stopped marketing messages), 131047 (a non-template
     message outside the 24-hour window), 131053 (a media link that is not a web URL)."""
     now = timezone.now()
     moment = clock()
@@ -242,6 +249,10 @@ def message_send(*, channel: Channel, request: SendRequest, api_version: str) ->
         )
         if not allowed:
             raise GraphError(code=131056)
+        window_open = rules.is_service_window_open(customer.last_inbound_at, now=now)
+        initiated = health_rules.business_initiated(message_type=request.type, window_open=window_open)
+        if initiated:
+            _business_initiated_check(number=number, customer=customer, now=now)
         number.window_second, number.window_count = window.second, window.count
         number.save(update_fields=["window_second", "window_count"])
         customer.pair_tokens, customer.pair_updated_at = bucket.tokens, bucket.updated_at
@@ -249,10 +260,16 @@ def message_send(*, channel: Channel, request: SendRequest, api_version: str) ->
         customer.business_typing_until = None
         customer.save(update_fields=["pair_tokens", "pair_updated_at", "business_typing_until"])
 
-        window_open = rules.is_service_window_open(customer.last_inbound_at, now=now)
         error = None
-        if customer.unreachable:
+        sent_hash = request.body.get("recipient_identity_key_hash")
+        if customer.unreachable or customer.blocked:
             error = status_error(131026)
+        elif health_rules.identity_mismatch(
+            sent_hash=str(sent_hash) if sent_hash else None, current_hash=customer.identity_hash
+        ):
+            error = status_error(137000)
+        elif customer.marketing_stopped and template and template["category"] == TemplateCategory.MARKETING:
+            error = status_error(131050)
         elif request.type != "template" and not window_open:
             error = status_error(131047)
         elif request.media_link and not is_web_link(request.media_link):
@@ -279,6 +296,8 @@ def message_send(*, channel: Channel, request: SendRequest, api_version: str) ->
             api_version=api_version,
             created_at=now,
         )
+        if initiated and not error:
+            _reach_record(number=number, customer=customer, now=now)
         report = _tasks().report_status
         if error:
             enqueue(report, message.pk, SimulatedStatus.FAILED.value, countdown=SENT_AFTER_SECONDS)
@@ -1056,6 +1075,512 @@ def _template_webhook(template: SimulatedTemplate, field: str, value: dict, *, n
     enqueue(_tasks().deliver_webhook, webhook.pk)
 
 
+# Number health (simulator/health_rules.py): quality, flag, tier, restriction, and the webhooks Meta sends
+
+
+def _business_initiated_check(*, number: SimulatedNumber, customer: SimulatedCustomer, now: datetime) -> None:
+    """Refuse a business-initiated send with 131048: the number is restricted, or the customer is new in
+    the moving 24 hours and the tier's limit of unique customers is reached."""
+    since = now - health_rules.MESSAGING_LIMIT_WINDOW
+    reaches = SimulatedReach.objects.filter(channel_id=number.channel_id, created_at__gt=since)
+    refusal = health_rules.business_initiated_refusal(
+        restricted_until=number.restricted_until,
+        tier=number.messaging_limit_tier,
+        reached_today=reaches.count(),
+        already_reached_today=reaches.filter(customer=customer).exists(),
+        now=now,
+    )
+    if refusal:
+        raise GraphError(code=health_rules.RESTRICTED_ERROR, details=refusal)
+
+
+def _reach_record(*, number: SimulatedNumber, customer: SimulatedCustomer, now: datetime) -> None:
+    """Count the customer once per moving 24 hours, then see whether the number earned the next tier."""
+    since = now - health_rules.MESSAGING_LIMIT_WINDOW
+    if not SimulatedReach.objects.filter(customer=customer, created_at__gt=since).exists():
+        SimulatedReach.objects.create(channel_id=number.channel_id, customer=customer, created_at=now)
+    _health_review(number, now=now)
+
+
+def _health_facts(channel_id: int, *, now: datetime) -> health_rules.HealthFacts:
+    since = now - health_rules.QUALITY_WINDOW
+    return health_rules.HealthFacts(
+        negative_signals=SimulatedFeedback.objects.filter(channel_id=channel_id, created_at__gt=since).count(),
+        recipients=SimulatedReach.objects.filter(channel_id=channel_id, created_at__gt=since)
+        .values("customer")
+        .distinct()
+        .count(),
+    )
+
+
+def health_thresholds(number: SimulatedNumber) -> health_rules.QualityThresholds:
+    return health_rules.QualityThresholds(
+        yellow_percent=number.quality_yellow_percent,
+        red_percent=number.quality_red_percent,
+        min_signals=number.quality_min_signals,
+    )
+
+
+def _health_review(number: SimulatedNumber, *, now: datetime) -> tuple[str, ...]:
+    """Review a locked number: store the new state and send a webhook for each event (and
+    `business_capability_update` when the tier moved)."""
+    state = health_rules.NumberHealth(
+        quality=number.quality_rating,
+        status=number.status,
+        tier=number.messaging_limit_tier,
+        flagged_at=number.flagged_at,
+        restricted_until=number.restricted_until,
+    )
+    new, events = health_rules.health_review(
+        state, _health_facts(number.channel_id, now=now), now=now, thresholds=health_thresholds(number)
+    )
+    number.quality_rating, number.status, number.messaging_limit_tier = new.quality, new.status, new.tier
+    number.flagged_at, number.health_reviewed_at = new.flagged_at, now
+    if number.restricted_until is not None and number.restricted_until <= now:
+        number.restricted_until = None
+    number.save()
+    for event in events:
+        _quality_webhook(number, event, now=now)
+    if new.tier != state.tier:
+        _capability_webhook(number, now=now)
+    return tuple(str(event) for event in events)
+
+
+def _locked_number(channel: Channel) -> SimulatedNumber:
+    number_for(channel)
+    return SimulatedNumber.objects.select_for_update().select_related("channel").get(channel=channel)
+
+
+def number_health_review(*, channel: Channel) -> tuple[str, ...]:
+    """Review a number now (the beat does it every minute): quality from the last 7 days' signals, a flag
+    at RED, the verdict 7 days after a flag, an upgrade, an expired restriction. Returns the events sent."""
+    with transaction.atomic():
+        return _health_review(_locked_number(channel), now=timezone.now())
+
+
+def number_health_review_all() -> int:
+    """Review every simulated number; returns how many events were sent."""
+    return sum(len(number_health_review(channel=channel)) for channel in simulated_channels())
+
+
+def _number_webhook(number: SimulatedNumber, field: str, value: dict, *, now: datetime) -> None:
+    """A management webhook about the number, signed with its channel's app secret, after commit."""
+    webhook = _management_webhook_create(
+        channel=number.channel, field=field, value=value, now=now, kind=WebhookKind.MANAGEMENT
+    )
+    enqueue(_tasks().deliver_webhook, webhook.pk)
+
+
+def _quality_webhook(number: SimulatedNumber, event: str, *, now: datetime) -> None:
+    """`phone_number_quality_update` (§10): the event and the (new) limit, as a tier and an integer."""
+    value = {
+        "display_phone_number": _display_digits(number.channel),
+        "event": str(event),
+        "current_limit": number.messaging_limit_tier,
+        "max_daily_conversations_per_business": health_rules.tier_limit_wire(number.messaging_limit_tier),
+    }
+    _number_webhook(number, "phone_number_quality_update", value, now=now)
+
+
+def _capability_webhook(number: SimulatedNumber, *, now: datetime) -> None:
+    """`business_capability_update` (§10): the new limit as an integer, -1 for unlimited."""
+    value = {"max_daily_conversations_per_business": health_rules.tier_limit_wire(number.messaging_limit_tier)}
+    _number_webhook(number, "business_capability_update", value, now=now)
+
+
+def number_flag(*, channel: Channel) -> SimulatedNumber:
+    """Flag the number by hand (quality RED): FLAGGED webhook; the 7-day review decides what follows from
+    the customers' signals, so a number flagged without them recovers."""
+    now = timezone.now()
+    with transaction.atomic():
+        number = _locked_number(channel)
+        if number.flagged_at is not None:
+            raise ControlError("unchanged", "The number is already flagged.", 409)
+        number.flagged_at, number.quality_rating = now, health_rules.Quality.RED
+        number.status = health_rules.status_for(flagged_at=now, restricted_until=number.restricted_until, now=now)
+        number.save()
+        _quality_webhook(number, health_rules.HealthEvent.FLAGGED, now=now)
+    return number
+
+
+def number_review_fast_forward(*, channel: Channel) -> tuple[str, ...]:
+    """For demos: the flag is 7 days old now, and the review runs (UNFLAGGED, or DOWNGRADE at RED)."""
+    now = timezone.now()
+    with transaction.atomic():
+        number = _locked_number(channel)
+        if number.flagged_at is None:
+            raise ControlError("not_flagged", "The number is not flagged: there is no review to fast-forward.", 409)
+        number.flagged_at = now - health_rules.FLAG_REVIEW_AFTER
+        return _health_review(number, now=now)
+
+
+def number_restrict(*, channel: Channel, hours: float) -> SimulatedNumber:
+    """Restrict business-initiated messaging for `hours` (131048 until then): `account_update`
+    ACCOUNT_RESTRICTION with the expiration. Replies inside open windows still go."""
+    if not 0 < hours <= 24 * 365:
+        raise ControlError("invalid_field", "hours must be between 0 and 8760.")
+    now = timezone.now()
+    with transaction.atomic():
+        number = _locked_number(channel)
+        number.restricted_until = now + timedelta(hours=hours)
+        number.status = health_rules.NumberStatus.RESTRICTED
+        number.save()
+        value = {
+            "event": "ACCOUNT_RESTRICTION",
+            "restriction_info": [
+                {
+                    "restriction_type": "RESTRICTED_BIZ_INITIATED_MESSAGING",
+                    "expiration": int(number.restricted_until.timestamp()),
+                }
+            ],
+        }
+        _number_webhook(number, "account_update", value, now=now)
+    return number
+
+
+def number_unrestrict(*, channel: Channel) -> SimulatedNumber:
+    """End a restriction early. Meta sends no webhook when a restriction ends: Switchboard sees the status
+    in `GET /{phone_number_id}` (or from the expiration it was told)."""
+    now = timezone.now()
+    with transaction.atomic():
+        number = _locked_number(channel)
+        if number.restricted_until is None:
+            raise ControlError("unchanged", "The number is not restricted.", 409)
+        number.restricted_until = None
+        number.status = health_rules.status_for(flagged_at=number.flagged_at, restricted_until=None, now=now)
+        number.save()
+    return number
+
+
+def number_tier_set(*, channel: Channel, tier: str) -> SimulatedNumber:
+    """Set the messaging-limit tier by hand: UPGRADE or DOWNGRADE, and `business_capability_update`."""
+    if tier not in health_rules.TIERS:
+        raise ControlError("invalid_tier", f"tier must be one of {', '.join(health_rules.TIERS)}.")
+    now = timezone.now()
+    with transaction.atomic():
+        number = _locked_number(channel)
+        if tier == number.messaging_limit_tier:
+            raise ControlError("unchanged", f"The number is already {tier}.", 409)
+        up = health_rules.TIERS.index(tier) > health_rules.TIERS.index(number.messaging_limit_tier)
+        number.messaging_limit_tier = tier
+        number.save()
+        event = health_rules.HealthEvent.UPGRADE if up else health_rules.HealthEvent.DOWNGRADE
+        _quality_webhook(number, event, now=now)
+        _capability_webhook(number, now=now)
+    return number
+
+
+def number_throughput_set(*, channel: Channel, level: str) -> SimulatedNumber:
+    """Move the number to STANDARD (80/s) or HIGH (1000/s) throughput. An upgrade is announced with
+    `phone_number_quality_update` THROUGHPUT_UPGRADE, as Meta announces it (§10)."""
+    if level not in health_rules.THROUGHPUT_PER_LEVEL:
+        raise ControlError("invalid_level", "level must be STANDARD or HIGH.")
+    now = timezone.now()
+    with transaction.atomic():
+        number = _locked_number(channel)
+        before = health_rules.throughput_level(number.throughput_per_second)
+        if before == level:
+            raise ControlError("unchanged", f"The throughput is already {level}.", 409)
+        number.throughput_per_second = health_rules.THROUGHPUT_PER_LEVEL[health_rules.ThroughputLevel(level)]
+        number.save(update_fields=["throughput_per_second"])
+        if level == health_rules.ThroughputLevel.HIGH:
+            _quality_webhook(number, "THROUGHPUT_UPGRADE", now=now)
+    return number
+
+
+def number_thresholds_set(
+    *,
+    channel: Channel,
+    yellow_percent: float | None = None,
+    red_percent: float | None = None,
+    min_signals: int | None = None,
+) -> tuple[str, ...]:
+    """Change the quality thresholds (None keeps a value), then review the number with them."""
+    with transaction.atomic():
+        number = _locked_number(channel)
+        yellow = number.quality_yellow_percent if yellow_percent is None else yellow_percent
+        red = number.quality_red_percent if red_percent is None else red_percent
+        if not 0 < yellow <= red <= 100:
+            raise ControlError("invalid_thresholds", "Use 0 < yellow_percent ≤ red_percent ≤ 100.")
+        number.quality_yellow_percent, number.quality_red_percent = yellow, red
+        if min_signals is not None:
+            number.quality_min_signals = min_signals
+        return _health_review(number, now=timezone.now())
+
+
+# What customers do about a business (the phone page's actions)
+
+
+def customer_block(*, channel: Channel, wa_id: str, blocked: bool = True) -> SimulatedCustomer:
+    """The customer blocks (or unblocks) the business. A block is a negative signal for the number's
+    quality; while blocked nothing reaches them (131026). Meta tells the business nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        customer = SimulatedCustomer.objects.select_for_update().get(pk=customer_get(channel=channel, wa_id=wa_id).pk)
+        if customer.blocked == blocked:
+            raise ControlError(
+                "unchanged",
+                "The customer already blocked this business."
+                if blocked
+                else "The customer has not blocked this business.",
+                409,
+            )
+        customer.blocked = blocked
+        customer.save(update_fields=["blocked"])
+        if blocked:
+            SimulatedFeedback.objects.create(
+                channel=channel, customer=customer, kind=FeedbackKind.BLOCK, created_at=now
+            )
+            _health_review(_locked_number(channel), now=now)
+    return customer
+
+
+def customer_report_no_human(*, channel: Channel, wa_id: str) -> SimulatedCustomer:
+    """The customer reports that a bot gave them no way to reach a person: a negative quality signal."""
+    now = timezone.now()
+    with transaction.atomic():
+        customer = customer_get(channel=channel, wa_id=wa_id)
+        SimulatedFeedback.objects.create(
+            channel=channel, customer=customer, kind=FeedbackKind.NO_HUMAN_ROUTE, created_at=now
+        )
+        _health_review(_locked_number(channel), now=now)
+    return customer
+
+
+MARKETING_PREFERENCE_DETAILS = {
+    "stop": "User requested to stop marketing messages",
+    "resume": "User requested to resume marketing messages",
+}
+
+
+def customer_marketing_set(*, channel: Channel, wa_id: str, stop: bool) -> SimulatedCustomer:
+    """The customer stops (or resumes) marketing messages in WhatsApp: the `user_preferences` webhook
+    (§10). While stopped, marketing templates to them fail with 131050."""
+    now = timezone.now()
+    with transaction.atomic():
+        customer = SimulatedCustomer.objects.select_for_update().get(pk=customer_get(channel=channel, wa_id=wa_id).pk)
+        if customer.marketing_stopped == stop:
+            state = "stopped" if stop else "not stopped"
+            raise ControlError("unchanged", f"Marketing messages are already {state} for this customer.", 409)
+        customer.marketing_stopped = stop
+        customer.save(update_fields=["marketing_stopped"])
+        choice = "stop" if stop else "resume"
+        preference = {
+            "wa_id": customer.wa_id,
+            "detail": MARKETING_PREFERENCE_DETAILS[choice],
+            "category": "marketing_messages",
+            "value": choice,
+            "timestamp": int(now.timestamp()),
+        }
+        webhook = _webhook_create(
+            channel=channel,
+            kind=WebhookKind.MANAGEMENT,
+            message=None,
+            value=_messages_value(channel, user_preferences=[preference]),
+            field="user_preferences",
+        )
+        enqueue(_tasks().deliver_webhook, webhook.pk)
+    return customer
+
+
+def _system_message(
+    *, channel: Channel, customer: SimulatedCustomer, system: dict, now: datetime, **extra: Any
+) -> SimulatedMessage:
+    """A `system` message from the customer (§8): no `contacts[]`, kept on their phone as a notice."""
+    wamid = new_wamid(customer.wa_id)
+    message_object = {
+        "from": customer.wa_id,
+        "id": wamid,
+        "timestamp": str(int(now.timestamp())),
+        "type": "system",
+        "system": system,
+        **extra,
+    }
+    message = SimulatedMessage.objects.create(
+        channel=channel,
+        customer=customer,
+        wamid=wamid,
+        direction=SimulatedDirection.FROM_CUSTOMER,
+        type="system",
+        payload=message_object,
+        status=SimulatedStatus.DELIVERED,
+        status_at=now,
+        created_at=now,
+    )
+    webhook = _webhook_create(
+        channel=channel,
+        kind=WebhookKind.MESSAGE,
+        message=message,
+        value=_messages_value(channel, messages=[message_object]),
+    )
+    enqueue(_tasks().deliver_webhook, webhook.pk)
+    return message
+
+
+def customer_change_number(*, channel: Channel, wa_id: str, new_wa_id: str) -> SimulatedCustomer:
+    """The customer moves their WhatsApp account to another number: a `user_changed_number` system
+    message from the old number, and the customer's phone now answers on the new one (same name and
+    identity). Returns the customer at the new number."""
+    digits = rules.normalise_phone(str(new_wa_id))
+    if digits is None:
+        raise ControlError("invalid_wa_id", f"{new_wa_id!r} is not a phone number (6 to 15 digits).")
+    now = timezone.now()
+    with transaction.atomic():
+        old = SimulatedCustomer.objects.select_for_update().get(pk=customer_get(channel=channel, wa_id=wa_id).pk)
+        if digits == old.wa_id:
+            raise ControlError("unchanged", "That is the customer's current number.", 409)
+        if SimulatedCustomer.objects.filter(channel=channel, wa_id=digits).exists():
+            raise ControlError("number_taken", f"+{digits} is already a customer of this number.", 409)
+        name = old.name or old.wa_id
+        system = {
+            "body": f"User {name} changed from {old.wa_id} to {digits}",
+            "wa_id": digits,
+            "type": "user_changed_number",
+        }
+        _system_message(channel=channel, customer=old, system=system, now=now)
+        new = SimulatedCustomer.objects.create(
+            channel=channel,
+            wa_id=digits,
+            name=old.name,
+            identity_hash=old.identity_hash,
+            last_inbound_at=old.last_inbound_at,
+            marketing_stopped=old.marketing_stopped,
+            created_at=now,
+        )
+        old.changed_to = digits
+        old.save(update_fields=["changed_to"])
+    return new
+
+
+def customer_identity_reset(*, channel: Channel, wa_id: str) -> SimulatedCustomer:
+    """The customer reinstalls WhatsApp (or moves to a new phone): a new identity key hash, announced
+    with a `customer_identity_changed` system message and its `identity` object (§8). Sends carrying the
+    old hash fail with 137000 from now on."""
+    now = timezone.now()
+    with transaction.atomic():
+        customer = SimulatedCustomer.objects.select_for_update().get(pk=customer_get(channel=channel, wa_id=wa_id).pk)
+        customer.identity_hash = health_rules.identity_hash(f"{customer.wa_id}:{secrets.token_hex(16)}")
+        customer.save(update_fields=["identity_hash"])
+        system = {
+            "body": f"User {customer.name or customer.wa_id} changed",
+            "customer": customer.wa_id,
+            "type": "customer_identity_changed",
+        }
+        identity = {"acknowledged": False, "created_timestamp": int(now.timestamp()), "hash": customer.identity_hash}
+        _system_message(channel=channel, customer=customer, system=system, now=now, identity=identity)
+    return customer
+
+
+# The business profile and Resumable Upload
+
+
+# Files a Resumable Upload session may carry: profile pictures, and template header examples.
+UPLOAD_TYPES = ("image/jpeg", "image/png", "video/mp4", "application/pdf")
+PROFILE_PICTURE_TYPES = ("image/jpeg", "image/png")
+UPLOAD_MAX_BYTES = 100 * rules.MB
+
+
+def profile_stored(number: SimulatedNumber, *, picture_url: str = "") -> dict[str, Any]:
+    """The number's profile under Meta's field names (the picture as the URL the caller gives)."""
+    return {
+        "about": number.profile_about,
+        "address": number.profile_address,
+        "description": number.profile_description,
+        "email": number.profile_email,
+        "profile_picture_url": picture_url if number.profile_picture_id else "",
+        "websites": list(number.profile_websites or []),
+        "vertical": number.profile_vertical,
+    }
+
+
+def profile_update(*, channel: Channel, update: profile.ProfileUpdate) -> SimulatedNumber:
+    """Store a checked profile update; `profile_picture_handle` must name a finished image upload of this
+    channel's app (GraphError 100 otherwise)."""
+    with transaction.atomic():
+        number = _locked_number(channel)
+        if update.profile_picture_handle is not None:
+            upload = SimulatedUpload.objects.filter(handle=update.profile_picture_handle, channel=channel).first()
+            if upload is None or upload.file_offset < upload.file_length:
+                raise invalid_parameter("Param profile_picture_handle is not a valid upload handle.")
+            if upload.file_type not in PROFILE_PICTURE_TYPES:
+                raise invalid_parameter("The profile picture must be a JPEG or PNG image.")
+            number.profile_picture = upload
+        for name in ("about", "address", "description", "email", "websites", "vertical"):
+            value = getattr(update, name)
+            if value is not None:
+                setattr(number, f"profile_{name}", value)
+        number.save()
+    return number
+
+
+def upload_session_create(
+    *, channel: Channel, app_id: str, file_name: Any, file_length: Any, file_type: Any
+) -> SimulatedUpload:
+    """`POST /{app_id}/uploads?file_name=&file_length=&file_type=`: open a session (GraphError 100 for a
+    missing or wrong parameter). Any app id is accepted; the token decides the channel."""
+    try:
+        length = int(str(file_length))
+    except ValueError:
+        raise invalid_parameter("Param file_length must be a positive integer.")
+    if length <= 0:
+        raise invalid_parameter("Param file_length must be a positive integer.")
+    if length > UPLOAD_MAX_BYTES:
+        raise invalid_parameter(f"Param file_length must be at most {UPLOAD_MAX_BYTES} bytes.")
+    kind = rules.normalise_mime_type(str(file_type or ""))
+    if kind not in UPLOAD_TYPES:
+        raise invalid_parameter(f"Param file_type must be one of {', '.join(UPLOAD_TYPES)}.")
+    return SimulatedUpload.objects.create(
+        upload_id="upload:" + base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("="),
+        channel=channel,
+        app_id=str(app_id),
+        file_name=str(file_name or "")[:255],
+        file_length=length,
+        file_type=kind,
+    )
+
+
+def upload_lookup(*, upload_id: str) -> SimulatedUpload | None:
+    return SimulatedUpload.objects.select_related("channel").filter(upload_id=upload_id).first()
+
+
+def upload_append(*, upload: SimulatedUpload, file_offset: Any, content: bytes) -> SimulatedUpload:
+    """`POST /upload:<id>` with `file_offset` and raw bytes: append them where the session stands. The
+    last piece mints the handle (`h`). A wrong offset or too many bytes is GraphError 100."""
+    with transaction.atomic():
+        upload = SimulatedUpload.objects.select_for_update().get(pk=upload.pk)
+        try:
+            offset = int(str(file_offset))
+        except ValueError:
+            raise invalid_parameter("The header file_offset must be an integer.")
+        if offset != upload.file_offset:
+            raise invalid_parameter(f"The header file_offset must be {upload.file_offset}, where the upload stands.")
+        if not content:
+            raise invalid_parameter("The request body must hold the file's bytes.")
+        if offset + len(content) > upload.file_length:
+            raise invalid_parameter(f"The upload holds more bytes than file_length ({upload.file_length}).")
+        previous = upload.file.read() if upload.file else b""
+        if upload.file:
+            upload.file.close()
+            upload.file.delete(save=False)
+        extension = mimetypes.guess_extension(upload.file_type) or ".bin"
+        upload.file.save(f"{secrets.token_hex(12)}{extension}", ContentFile(previous + content), save=False)
+        upload.file_offset = offset + len(content)
+        if upload.file_offset == upload.file_length:
+            upload.handle = ":".join(
+                (
+                    "4",
+                    base64.b64encode(upload.file_name.encode()).decode(),
+                    base64.b64encode(upload.file_type.encode()).decode(),
+                    base64.urlsafe_b64encode(secrets.token_bytes(48)).decode().rstrip("="),
+                    "e",
+                    str(int(timezone.now().timestamp()) + 30 * 24 * 3600),
+                    upload.app_id,
+                )
+            )
+        upload.save()
+    return upload
+
+
 # Webhooks
 
 
@@ -1078,18 +1603,28 @@ def _messages_value(channel: Channel, **parts: Any) -> dict:
     }
 
 
-def _webhook_create(*, channel: Channel, kind: str, message: SimulatedMessage | None, value: dict) -> SimulatedWebhook:
+def _webhook_create(
+    *, channel: Channel, kind: str, message: SimulatedMessage | None, value: dict, field: str = "messages"
+) -> SimulatedWebhook:
+    """A change about one number (`messages`, `user_preferences`): its value carries `metadata`."""
     envelope = {
         "object": "whatsapp_business_account",
-        "entry": [{"id": channel.waba_id, "changes": [{"value": value, "field": "messages"}]}],
+        "entry": [{"id": channel.waba_id, "changes": [{"value": value, "field": field}]}],
     }
     raw_body = meta_json(envelope)
     return SimulatedWebhook.objects.create(
-        channel=channel, message=message, kind=kind, raw_body=raw_body, signature=sign(channel.app_secret, raw_body)
+        channel=channel,
+        message=message,
+        kind=kind,
+        field=field,
+        raw_body=raw_body,
+        signature=sign(channel.app_secret, raw_body),
     )
 
 
-def _management_webhook_create(*, channel: Channel, field: str, value: dict, now: datetime) -> SimulatedWebhook:
+def _management_webhook_create(
+    *, channel: Channel, field: str, value: dict, now: datetime, kind: str = WebhookKind.TEMPLATE
+) -> SimulatedWebhook:
     """A WABA-level change (§7, §10): routed by `entry.id` alone, with `entry.time` and no `metadata`."""
     envelope = {
         "object": "whatsapp_business_account",
@@ -1098,7 +1633,7 @@ def _management_webhook_create(*, channel: Channel, field: str, value: dict, now
     raw_body = meta_json(envelope)
     return SimulatedWebhook.objects.create(
         channel=channel,
-        kind=WebhookKind.TEMPLATE,
+        kind=kind,
         field=field,
         raw_body=raw_body,
         signature=sign(channel.app_secret, raw_body),

@@ -1,6 +1,7 @@
 """Celery tasks of the simulator: thin shells that take ids and call one service."""
 
 from celery import shared_task
+from django.conf import settings
 
 from simulator import services
 
@@ -22,3 +23,10 @@ def deliver_webhook(webhook_id: int) -> None:
 def review_template(template_pk: int, revision: int) -> None:
     """Meta's review of a created or edited template: approve or reject it and send the webhooks."""
     services.template_review_run(template_pk=template_pk, revision=revision)
+
+
+@shared_task(name="simulator.tasks.review_number_health")
+def review_number_health() -> None:
+    """Meta's periodic look at each simulated number: quality, flag reviews, upgrades, expired restrictions."""
+    if settings.SIMULATOR_ENABLED:
+        services.number_health_review_all()

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from simulator import graph, views
+from simulator import bot, graph, views
 
 app_name = "simulator"
 
@@ -21,12 +21,25 @@ urlpatterns = [
     path("api/customers", views.api_customers, name="api-customers"),
     path("api/age", views.api_age, name="api-age"),
     path("api/numbers/<str:phone_number_id>/limits", views.api_number_limits, name="api-number-limits"),
+    path("api/numbers/<str:phone_number_id>/health", views.api_number_health, name="api-number-health"),
+    path(
+        "api/numbers/<str:phone_number_id>/health/<str:action>",
+        views.api_number_health_action,
+        name="api-number-health-action",
+    ),
+    path("api/customers/<str:action>", views.api_customer_action, name="api-customer-action"),
+    path("phone/numbers/<str:action>", views.phone_number_action, name="phone-number-action"),
+    path("phone/customers/<str:action>", views.phone_customer_action, name="phone-customer-action"),
+    path("profile-pictures/<str:phone_number_id>", graph.profile_picture, name="profile-picture"),
     path("api/templates", views.api_templates, name="api-templates"),
     path("api/templates/<str:template_id>", views.api_template, name="api-template"),
     path("api/templates/<str:template_id>/<str:action>", views.api_template_action, name="api-template-action"),
     re_path(_GRAPH + r"/messages/?$", graph.messages, name="graph-messages"),
     re_path(_GRAPH + r"/media/?$", graph.media_upload, name="graph-media"),
     re_path(_GRAPH + r"/message_templates/?$", graph.message_templates, name="graph-message-templates"),
+    re_path(_GRAPH + r"/whatsapp_business_profile/?$", graph.business_profile, name="graph-business-profile"),
+    re_path(_GRAPH + r"/uploads/?$", graph.uploads, name="graph-uploads"),
     re_path(_GRAPH + r"/?$", graph.node, name="graph-node"),
     path("lookaside/whatsapp_business/attachments/", graph.media_download, name="media-download"),
+    path("bot/", bot.demo_bot, name="demo-bot"),
 ]

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from inbox.models import Channel
 from inbox.services.sandbox import is_sandbox_channel
-from simulator import rules, selectors, services
+from simulator import health_rules, rules, selectors, services
 from simulator.errors import GraphError
 from simulator.models import (
     QualityScore,
@@ -205,6 +205,81 @@ def api_number_limits(request: HttpRequest, phone_number_id: str) -> HttpRespons
     )
 
 
+# Control API: number health and customer actions
+
+
+def _number_action(channel: Channel, action: str, data: dict[str, Any]) -> tuple[str, ...]:
+    """One of a person's actions on a number's health, by name (the page and the API share it). Returns
+    the health events it sent."""
+    if action == "review":
+        return services.number_health_review(channel=channel)
+    if action == "flag":
+        services.number_flag(channel=channel)
+        return ("FLAGGED",)
+    if action == "fast_forward":
+        return services.number_review_fast_forward(channel=channel)
+    if action == "restrict":
+        hours = _positive(data, "hours", float)
+        if hours is None:
+            raise ControlError("missing_field", "hours is required.")
+        services.number_restrict(channel=channel, hours=hours)
+        return ("ACCOUNT_RESTRICTION",)
+    if action == "unrestrict":
+        services.number_unrestrict(channel=channel)
+        return ()
+    if action == "tier":
+        services.number_tier_set(channel=channel, tier=_field(data, "tier").upper())
+        return ()
+    if action == "throughput":
+        services.number_throughput_set(channel=channel, level=_field(data, "level").upper())
+        return ()
+    if action == "thresholds":
+        min_signals = _positive(data, "min_signals", int)
+        return services.number_thresholds_set(
+            channel=channel,
+            yellow_percent=_positive(data, "yellow_percent", float),
+            red_percent=_positive(data, "red_percent", float),
+            min_signals=min_signals,
+        )
+    raise ControlError("unknown_action", f"There is no number action {action!r}.", 404)
+
+
+def _customer_action(channel: Channel, wa_id: str, action: str, data: dict[str, Any]) -> SimulatedCustomer:
+    """One of the customer's actions about the business, by name (the page and the API share it)."""
+    if action in ("block", "unblock"):
+        return services.customer_block(channel=channel, wa_id=wa_id, blocked=action == "block")
+    if action == "report_no_human":
+        return services.customer_report_no_human(channel=channel, wa_id=wa_id)
+    if action in ("stop_marketing", "resume_marketing"):
+        return services.customer_marketing_set(channel=channel, wa_id=wa_id, stop=action == "stop_marketing")
+    if action == "change_number":
+        return services.customer_change_number(channel=channel, wa_id=wa_id, new_wa_id=_field(data, "new_wa_id"))
+    if action == "new_identity":
+        return services.customer_identity_reset(channel=channel, wa_id=wa_id)
+    raise ControlError("unknown_action", f"There is no customer action {action!r}.", 404)
+
+
+@control_api("GET")
+def api_number_health(request: HttpRequest, phone_number_id: str) -> HttpResponse:
+    channel = services.simulated_channel(phone_number_id)
+    return JsonResponse(selectors.number_health(services.number_for(channel)))
+
+
+@control_api("POST")
+def api_number_health_action(request: HttpRequest, phone_number_id: str, action: str) -> HttpResponse:
+    channel = services.simulated_channel(phone_number_id)
+    events = _number_action(channel, action, _data(request))
+    return JsonResponse({**selectors.number_health(services.number_for(channel)), "events": list(events)})
+
+
+@control_api("POST")
+def api_customer_action(request: HttpRequest, action: str) -> HttpResponse:
+    data = _data(request)
+    channel = services.simulated_channel(_field(data, "phone_number_id"))
+    customer = _customer_action(channel, _field(data, "wa_id"), action, data)
+    return JsonResponse(selectors.customer_state(customer))
+
+
 # Control API: templates
 
 
@@ -320,7 +395,13 @@ def phone(request: HttpRequest) -> HttpResponse:
 
 
 def _page_context(
-    wanted_number: str, wanted_customer: str, *, form_error: str = "", template_error: str = ""
+    wanted_number: str,
+    wanted_customer: str,
+    *,
+    form_error: str = "",
+    template_error: str = "",
+    health_error: str = "",
+    customer_error: str = "",
 ) -> dict[str, Any]:
     """The whole page: the numbers, the chosen number's customers and templates, the open chat, and the
     refusal a form met (new customer, template action)."""
@@ -335,12 +416,28 @@ def _page_context(
         "customers": customers,
         "customer": customer,
         "form_error": form_error,
+        "customer_error": customer_error,
     }
     if customer is not None:
         context.update(_thread_context(customer))
     if number is not None:
         context.update(_templates_context(number, template_error))
+        context.update(_health_context(number, health_error))
     return context
+
+
+def _health_context(number: Channel, error: str = "") -> dict[str, Any]:
+    """The number panel: its health (reviewed first, so a due review shows), and the forms' choices."""
+    services.number_health_review(channel=number)
+    simulated = services.number_for(number)
+    return {
+        "health": selectors.number_health(simulated),
+        "health_review_at": simulated.flagged_at + health_rules.FLAG_REVIEW_AFTER if simulated.flagged_at else None,
+        "health_restricted_until": simulated.restricted_until,
+        "health_error": error,
+        "tiers": list(health_rules.TIERS),
+        "throughput_levels": [str(level) for level in health_rules.ThroughputLevel],
+    }
 
 
 def _templates_context(number: Channel, error: str = "") -> dict[str, Any]:
@@ -476,3 +573,34 @@ def phone_template_action(request: HttpRequest, template_id: str, action: str) -
         context = _page_context(number, customer, template_error=exc.detail)
         return render(request, "simulator/phone.html", context, status=exc.http_status)
     return redirect(_phone_url(number, customer) + "#sim-templates")
+
+
+@require_POST
+@_enabled
+def phone_number_action(request: HttpRequest, action: str) -> HttpResponse:
+    """A person acts as Meta on the number's health (flag, restrict, fast-forward the review, ...): the
+    number changes and the management webhooks go out. Back to the page, which explains a refusal."""
+    number = request.POST.get("number", "")
+    customer = request.POST.get("customer", "")
+    try:
+        _number_action(services.simulated_channel(number), action, request.POST.dict())
+    except ControlError as exc:
+        context = _page_context(number, customer, health_error=exc.detail)
+        return render(request, "simulator/phone.html", context, status=exc.http_status)
+    return redirect(_phone_url(number, customer) + "#sim-number-health")
+
+
+@require_POST
+@_enabled
+def phone_customer_action(request: HttpRequest, action: str) -> HttpResponse:
+    """The customer blocks the business, reports it, stops marketing, changes number or reinstalls
+    WhatsApp. Back to the chat (at the new number after a number change)."""
+    number = request.POST.get("number", "")
+    wa_id = request.POST.get("customer", "")
+    try:
+        channel = services.simulated_channel(number)
+        customer = _customer_action(channel, wa_id, action, request.POST.dict())
+    except ControlError as exc:
+        context = _page_context(number, wa_id, customer_error=exc.detail)
+        return render(request, "simulator/phone.html", context, status=exc.http_status)
+    return redirect(_phone_url(number, customer.wa_id))
