@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -62,8 +63,16 @@ def channel_get(*, user: User, channel_id: int) -> Channel | None:
     return access.channels_visible_to(user).filter(pk=channel_id).first()
 
 
-# The list's "window closing soon" filter: free-form replies end within this long.
+# The list's "window closing soon" filter and the assignee's alert (inbox.services.window_alerts): free-form
+# replies end within this long. Configurable (settings.WINDOW_ALERT_LEAD_MINUTES); this is the default.
 WINDOW_CLOSING_SOON = timedelta(hours=2)
+
+
+def window_closing_lead() -> timedelta:
+    """How long before the 24-hour window closes a conversation counts as "closing soon": the list's filter
+    and the window-closing alert both use it, so the alert names exactly the conversations the filter shows."""
+    minutes = getattr(settings, "WINDOW_ALERT_LEAD_MINUTES", None)
+    return timedelta(minutes=minutes) if minutes else WINDOW_CLOSING_SOON
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ def conversations_filter(
     if filters.window_closing_soon:
         now = now or timezone.now()
         conversations = conversations.filter(
-            service_window_closes_at__gt=now, service_window_closes_at__lte=now + WINDOW_CLOSING_SOON
+            service_window_closes_at__gt=now, service_window_closes_at__lte=now + window_closing_lead()
         )
     return conversations
 

@@ -40,8 +40,6 @@ from templates_app.models import MessageTemplate
 
 CONVERSATIONS_PER_PAGE = 25
 MESSAGES_PER_PAGE = 50
-# A window closing within this long is shown as a countdown in the list and the composer.
-WINDOW_CLOSING_SOON = timedelta(hours=2)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -277,7 +275,7 @@ def previous_conversations(*, user: User, conversation: Conversation) -> QuerySe
 
 class WindowState(StrEnum):
     OPEN = "open"
-    CLOSING = "closing"  # open, but closing within WINDOW_CLOSING_SOON
+    CLOSING = "closing"  # open, but closing within selectors.window_closing_lead()
     CLOSED = "closed"
     NEVER_OPENED = "never_opened"  # the customer never wrote on this channel
 
@@ -299,7 +297,7 @@ def service_window(conversation: Conversation, *, now: datetime | None = None) -
         return Window(WindowState.NEVER_OPENED, None)
     if now >= closes_at:
         return Window(WindowState.CLOSED, closes_at)
-    if closes_at - now <= WINDOW_CLOSING_SOON:
+    if closes_at - now <= selectors.window_closing_lead():
         return Window(WindowState.CLOSING, closes_at)
     return Window(WindowState.OPEN, closes_at)
 
