@@ -2,7 +2,8 @@
 
 Messages: `send` (POST /{phone_number_id}/messages), `upload_media` (POST /{phone_number_id}/media,
 multipart) and `mark_read` (the read receipt, on the messages endpoint). Templates, on the WhatsApp Business
-Account: `template_create`, `template_edit` and `templates_page` (§5). None raises for a provider or
+Account: `template_create`, `template_edit` and `templates_page` (§5). The number itself: `phone_number_get`,
+`business_profile_get`, `business_profile_update` and `profile_photo_upload` (§6). None raises for a provider or
 network failure: each returns a result carrying either what the call produced or the error, plus whether
 trying again can help (HTTP 429/5xx, network trouble, and the codes `errors.describe` marks retryable).
 
@@ -149,6 +150,78 @@ def templates_page(channel: ChannelConfig, *, after: str = "", limit: int = 100)
     if after:
         params["after"] = after
     return _graph_result(_request("GET", channel, f"{channel.waba_id}/message_templates", params=params))
+
+
+# --- The phone number and its business profile (§6) -------------------------------------------------------
+
+
+def phone_number_get(channel: ChannelConfig, *, fields: str) -> GraphResult:
+    """The number's own object (`GET /{phone_number_id}?fields=…`): quality rating, status, messaging limit,
+    throughput, display number and verified name, as `number_health` asks for them."""
+    return _graph_result(_request("GET", channel, channel.phone_number_id, params={"fields": fields}))
+
+
+def business_profile_get(channel: ChannelConfig, *, fields: str) -> GraphResult:
+    """The number's business profile (`GET /{phone_number_id}/whatsapp_business_profile?fields=…`) →
+    `{"data": [{…fields, "messaging_product": "whatsapp"}]}`."""
+    path = f"{channel.phone_number_id}/whatsapp_business_profile"
+    return _graph_result(_request("GET", channel, path, params={"fields": fields}))
+
+
+def business_profile_update(channel: ChannelConfig, body: dict[str, Any]) -> GraphResult:
+    """Change the business profile (`POST /{phone_number_id}/whatsapp_business_profile`) →
+    `{"success": true}`; a photo goes as `profile_picture_handle` from `profile_photo_upload`."""
+    outcome = _graph_result(_post(channel, f"{channel.phone_number_id}/whatsapp_business_profile", json=body))
+    if outcome.ok and outcome.document.get("success") is False:
+        return GraphResult(
+            error=ProviderError(code=None, title="WhatsApp did not confirm the change."), http_status=200
+        )
+    return outcome
+
+
+def profile_photo_upload(
+    channel: ChannelConfig, *, app_id: str, content: bytes, mime_type: str, file_name: str
+) -> GraphResult:
+    """Upload a profile photo through Meta's Resumable Upload API and answer `{"h": "<handle>"}`.
+
+    Two calls: `POST /{app_id}/uploads?file_name=&file_length=&file_type=` opens a session
+    (`{"id": "upload:<id>"}`), then `POST /upload:<id>` with the raw bytes from `file_offset: 0`. The second
+    call authenticates with `OAuth <token>`, not `Bearer` (Meta's documented form for this API)."""
+    params = {"file_name": file_name, "file_length": str(len(content)), "file_type": mime_type}
+    session = _graph_result(_post(channel, f"{app_id}/uploads", params=params))
+    if not session.ok:
+        return session
+    session_id = str(session.document.get("id") or "")
+    if not session_id.startswith("upload:"):
+        return GraphResult(error=ProviderError(code=None, title="WhatsApp's answer named no upload session."))
+    outcome = _graph_result(_upload_bytes(channel, session_id, content))
+    if outcome.ok and not outcome.document.get("h"):
+        return GraphResult(error=ProviderError(code=None, title="WhatsApp's answer named no file handle."))
+    return outcome
+
+
+def _upload_bytes(channel: ChannelConfig, session_id: str, content: bytes) -> "dict[str, Any] | _Failure":
+    url = f"{channel.graph_api_base.rstrip('/')}/{session_id}"
+    headers = {"Authorization": f"OAuth {channel.access_token}", "file_offset": "0"}
+    try:
+        response = _http().post(url, headers=headers, content=content)
+    except httpx.TimeoutException as exc:
+        return _Failure(
+            ProviderError(code=None, title=f"No answer from WhatsApp in time ({type(exc).__name__})."), True, None
+        )
+    except httpx.TransportError as exc:
+        return _Failure(ProviderError(code=None, title=f"Could not reach WhatsApp ({type(exc).__name__})."), True, None)
+    try:
+        document = response.json()
+    except ValueError:
+        document = None
+    if response.is_success and isinstance(document, dict):
+        return document
+    if response.is_success:
+        return _Failure(ProviderError(code=None, title="WhatsApp's answer was not JSON."), False, response.status_code)
+    error = _graph_error(document, response.status_code)
+    retryable = response.status_code == 429 or response.status_code >= 500 or errors.describe(error.code).retryable
+    return _Failure(error, retryable, response.status_code)
 
 
 # --- Transport ------------------------------------------------------------------------------------------
