@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Presence, Role, Team, User
 from accounts.services import audit_record
@@ -33,6 +34,8 @@ from inbox.models import (
     Conversation,
     ConversationStatus,
     Direction,
+    HandledBy,
+    HandoverReason,
     Label,
     Message,
     MessageStatus,
@@ -372,20 +375,55 @@ def team_queue_serve(*, team_id: int) -> int:
     return assigned
 
 
-def conversation_escalate_to_humans(*, conversation: Conversation) -> User | None:
-    """An automation handed over (the customer asked for a person): straight to the human queue, assigned
-    at once when someone has room."""
+# What the activity line says for each handover reason (HandoverReason).
+_HANDOVER_LINES = {
+    HandoverReason.ASKED: _lazy("Handed to the team: the customer asked for a person"),
+    HandoverReason.BOT_FAILED: _lazy("Handed to the team: the bot could not answer twice in a row"),
+    HandoverReason.BOT_TIMEOUT: _lazy("Handed to the team: the bot did not answer in time"),
+}
+
+
+def conversation_escalate_to_humans(
+    *,
+    conversation: Conversation,
+    reason: str = HandoverReason.ASKED,
+    team: Team | None = None,
+    at: datetime | None = None,
+) -> User | None:
+    """An automation handed over (the customer asked for a person, the bot failed twice or timed out):
+    people handle the conversation from now on. It goes straight to the human queue of `team` (the
+    channel's escalation team; None, or a team no longer working the channel: its own team or the one
+    working the channel) and is assigned at once when someone has room. The handover time starts the
+    escalation clock (`inbox.services.automations.escalations_advance`). Returns the assignee, if any."""
+    at = at or timezone.now()
+    if team is not None and not team.channels.filter(pk=conversation.channel_id).exists():
+        team = None
     with transaction.atomic():
         locked = _locked(conversation)
+        locked.handled_by = HandledBy.HUMAN
+        locked.handover_at, locked.handover_reason = at, reason
+        locked.human_answered_at, locked.escalation_level, locked.bot_failures = None, 0, 0
+        fields = ["handled_by", "handover_at", "handover_reason", "human_answered_at", "escalation_level"]
+        if locked.status != ConversationStatus.OPEN:
+            locked.status, locked.snoozed_until = ConversationStatus.OPEN, None
+            fields += ["status", "snoozed_until"]
+        locked.save(update_fields=[*fields, "bot_failures"])
         _activity(
             conversation=locked,
             actor=None,
-            text=_("Handed to the team: the customer asked for a person"),
-            details={"action": "escalated"},
+            text=str(_HANDOVER_LINES.get(reason, _HANDOVER_LINES[HandoverReason.ASKED])),
+            details={"action": "escalated", "reason": reason, "team_id": team.pk if team is not None else None},
+            at=at,
         )
-        if locked.status != ConversationStatus.OPEN:
-            locked.status, locked.snoozed_until = ConversationStatus.OPEN, None
-            locked.save(update_fields=["status", "snoozed_until"])
+        if team is not None and team.pk != locked.team_id:
+            # Whoever held it keeps it if they are on the escalation team; otherwise it waits in that team's queue.
+            keeper = locked.assignee
+            future = Conversation(pk=locked.pk, channel_id=locked.channel_id, team=team)
+            if keeper is not None and not (
+                team.members.filter(pk=keeper.pk).exists() and access.can_be_assigned(keeper, future)
+            ):
+                keeper = None
+            _set_holder(conversation=locked, actor=None, assignee=keeper, team=team, change_team=True, verb="assigned")
         events.publish_conversation(locked.pk)
     return conversation_auto_assign(conversation_id=conversation.pk)
 
