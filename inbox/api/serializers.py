@@ -21,6 +21,7 @@ from inbox.models import (
 )
 from inbox.providers.whatsapp_cloud import limits, payloads
 from inbox.providers.whatsapp_cloud.errors import describe
+from inbox.services.outbound import dress_waiting
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -162,6 +163,15 @@ def _failure_reason(message: Message) -> str:
     return message.error_title or describe(None).reason
 
 
+class MessageWaitingSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        help_text="Why the queued message waits: `messaging_limit_reached` (the WhatsApp account reached its "
+        "limit of customers contacted first in 24 hours) or `paced` (sent at the pace WhatsApp allows)."
+    )
+    detail = serializers.CharField(help_text="The same, in plain words.")
+    until = serializers.DateTimeField(help_text="When it is due to go out (by itself).")
+
+
 class MessageTemplateRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -177,6 +187,7 @@ class MessageSerializer(serializers.ModelSerializer):
         "`header_format`, `header_media`, `body`, `footer`, `buttons`) with the values filled in.",
     )
     template = serializers.SerializerMethodField()
+    waiting = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -191,6 +202,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "reply_to_provider_id",
             "status",
             "status_at",
+            "waiting",
             "error",
             "pricing_category",
             "edited_at",
@@ -210,6 +222,17 @@ class MessageSerializer(serializers.ModelSerializer):
             "details": message.error_details,
             "reason": _failure_reason(message),
         }
+
+    @extend_schema_field(MessageWaitingSerializer(allow_null=True))
+    def get_waiting(self, message: Message) -> dict | None:
+        """A queued message held back on purpose (null otherwise). Lists set `message.waiting` for the whole
+        page in one query (`outbound.dress_waiting`); a single message is looked up here."""
+        if not hasattr(message, "waiting"):
+            dress_waiting([message])
+        waiting = message.waiting
+        if waiting is None:
+            return None
+        return {"reason": waiting.reason, "detail": waiting.sentence, "until": waiting.until}
 
     @extend_schema_field(MessageTemplateRefSerializer(allow_null=True))
     def get_template(self, message: Message) -> dict | None:
@@ -423,7 +446,11 @@ class SendRefusalSerializer(ErrorSerializer):
     media_too_large, media_type_not_allowed, invalid_message, not_retryable, template_not_found,
     template_not_sendable (paused, disabled, not approved, or changed since the message was written),
     template_parameters_invalid (a value is missing or WhatsApp would refuse it; `detail` names the
-    variable), template_not_supported (or another reason the policy gives)."""
+    variable), template_not_supported, or the pre-send guard's: identity_unconfirmed (the customer's number
+    or identity changed and nobody acknowledged it), opted_out (the customer withdrew from the template's
+    category), no_consent (a template outside the 24-hour window of a category the customer never agreed
+    to), number_restricted (WhatsApp restricted the number) and messaging_limit_reached (the account
+    reached its limit of customers contacted first in 24 hours; `detail` says when room returns)."""
 
     requires_template = serializers.BooleanField(
         required=False, help_text="Present and true when only a template message may be sent now."

@@ -39,6 +39,7 @@ from inbox.services.channels import PhoneNumberAlreadyConnected, channel_create
 from inbox.services.outbound import (
     SendRefused,
     conversation_mark_read,
+    dress_waiting,
     media_store,
     message_retry,
     message_send,
@@ -136,7 +137,9 @@ class ConversationListView(APIView):
                 "window",
                 OpenApiTypes.STR,
                 enum=["closing_soon"],
-                description="`closing_soon`: the 24-hour window closes within 2 hours.",
+                description=(
+                    "`closing_soon`: the 24-hour window closes within WINDOW_ALERT_LEAD_MINUTES (default 2 hours)."
+                ),
             ),
             *PAGE_PARAMETERS,
         ],
@@ -257,6 +260,7 @@ class ConversationMessagesView(APIView):
         after, limit = page_request(request)
         conversation = _conversation_or_404(request.user, conversation_id)
         page = selectors.message_page(user=request.user, conversation=conversation, after=after, limit=limit)
+        dress_waiting(page.items)
         return Response({"results": MessageSerializer(page.items, many=True).data, "next": next_link(request, page)})
 
     @extend_schema(
@@ -274,6 +278,10 @@ class ConversationMessagesView(APIView):
             "media header); it is refused with `template_not_sendable` when WhatsApp paused, disabled or has not "
             "approved it, and with `template_parameters_invalid` when a value is missing or WhatsApp would "
             "refuse it. "
+            "The pre-send guard refuses with `identity_unconfirmed` (the customer's number or identity changed "
+            "and nobody acknowledged it), `opted_out` (the customer withdrew from the template's category), "
+            "`no_consent` (a template outside the 24-hour window of a category the customer never agreed to), "
+            "`number_restricted` and `messaging_limit_reached` (its `detail` says when room returns). "
             "When a colleague is typing here or replied in the last seconds, the answer is 409 "
             '`someone_else_replying` unless the request says `"force": true` (`force=1` in a form).'
         ),

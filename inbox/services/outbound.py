@@ -32,6 +32,20 @@ webhook arrives only after the retry was sent (seconds of backoff, or SENDING_TI
 Meta offers no idempotency key to close it. A retry's task may also arrive before its time (a duplicate
 delivery of an earlier task): it then sends early, which costs the backoff but never sends twice, because
 the claim decides.
+
+The guard — every rule of `policy.may_send` (identity, window, template, opt-out, consent, restriction,
+messaging limit), asked with `_facts` before queueing (a refusal is SendRefused: the composer's sentence, the
+API's 422) and again in the claim, with the facts as they are then:
+- a refusal fails the message with the reason code in `failure_reason` and the sentence in `error_title`,
+  without a provider call (the bubble and the API say why);
+- the messaging limit is temporary: the entry stays `pending` with `waiting_reason` and `next_attempt_at` =
+  when room returns, and a delayed task; the bubble says it waits and until when;
+- a business-initiated message that may go is counted against the account's limit in the claim's
+  transaction, under the account's lock (`reach.account_lock`), so two workers cannot take the last place.
+Right before the provider call the worker takes its turn from the shared limiter (`inbox.limiter`: the
+number's throughput and the customer's pair rate): a short wait is slept, a longer one gives the claim back
+and the entry waits (`waiting_reason` "paced"). A waiting entry's task that arrives early does nothing (the
+paced) or looks again without queueing another (the limit: a raised limit lets it go).
 """
 
 import hashlib
@@ -39,20 +53,26 @@ import logging
 import mimetypes
 import random
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from config.task_queue import enqueue
-from inbox import access, events, policy
+from inbox import access, events, limiter, policy
 from inbox.models import (
+    Channel,
     Conversation,
     Direction,
     Initiator,
@@ -66,7 +86,7 @@ from inbox.models import (
 from inbox.providers.whatsapp_cloud import client, errors, limits, payloads
 from inbox.providers.whatsapp_cloud.limits import ValidationRefused
 from inbox.providers.whatsapp_cloud.types import ProviderError
-from inbox.services import automations, ingest
+from inbox.services import automations, consent, ingest, reach
 from templates_app import access as template_access
 from templates_app import sending
 from templates_app.models import MessageTemplate
@@ -92,8 +112,9 @@ _rng = random.Random()  # noqa: S311 - jitter, not security
 class SendRefused(Exception):
     """The message may not go out. `code` is stable (`permission_denied`, `invalid_message`,
     `text_too_long`, `media_too_large`, `media_type_not_allowed`, `not_retryable`, `template_not_found`,
-    `template_parameters_invalid`, `template_not_supported`, or a `policy.Reason` such as `window_closed`
-    or `template_not_sendable`); `detail` is the sentence shown to the person; `requires_template` tells
+    `template_parameters_invalid`, `template_not_supported`, or a `policy.Reason`: `window_closed`,
+    `template_not_sendable`, `identity_unconfirmed`, `opted_out`, `no_consent`, `number_restricted`,
+    `messaging_limit_reached`); `detail` is the sentence shown to the person; `requires_template` tells
     the composer to switch to the template picker."""
 
     def __init__(self, code: str, detail: str, *, requires_template: bool = False):
@@ -148,7 +169,9 @@ def message_send_automated(
 ) -> Message:
     """Queue an automation's message (an auto-reply, a bot's answer, an opt-out confirmation, the escalation
     fallback): no author, `initiator` automation, the same checks, rules, outbox and worker as a person's
-    message (`message_send` documents `kind` and `payload`). Raises SendRefused like it."""
+    message (`message_send` documents `kind` and `payload`). Like a person's reply, an answer inside the
+    24-hour window needs no consent; a template outside it needs the customer's consent for its category
+    and room under the messaging limit. Raises SendRefused like it."""
     return _message_queue(
         conversation=conversation,
         author=None,
@@ -177,15 +200,23 @@ def _message_queue(
     if kind == policy.TEMPLATE:
         template = _template_for(conversation=conversation, author=author, payload=payload)
         # Whether the template may go out decides before its values do: a paused template is not fixed
-        # by filling it in.
-        _policy_check(_facts(conversation=conversation, message_type=kind, template=template), now=now)
+        # by filling it in, nor a customer who opted out.
+        _policy_check(
+            _facts(conversation=conversation, message_type=kind, initiator=initiator, template=template, now=now),
+            conversation=conversation,
+            now=now,
+        )
         message_type = kind
         content, media_file = _template_content(conversation=conversation, template=template, payload=payload)
     else:
         message_type, content, media_file = _checked_content(
             conversation=conversation, kind=kind, payload=payload, reply_to=reply_to
         )
-        _policy_check(_facts(conversation=conversation, message_type=message_type), now=now)
+        _policy_check(
+            _facts(conversation=conversation, message_type=message_type, initiator=initiator, now=now),
+            conversation=conversation,
+            now=now,
+        )
     if message_type == "reaction":
         # A reaction names its message in `reaction.message_id`, never in `context` (as ingest does for
         # the customer's reactions, the column keeps the target so the thread can attach it).
@@ -332,50 +363,175 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
-def _policy_check(facts: policy.OutboundFacts, *, now: datetime) -> None:
+def _policy_check(facts: policy.OutboundFacts, *, conversation: Conversation, now: datetime) -> None:
     decision = policy.may_send(facts, now=now)
     if not decision.allowed:
         assert decision.reason is not None
         raise SendRefused(
-            decision.reason.value, policy.explain_decision(decision), requires_template=decision.requires_template
+            decision.reason.value,
+            refusal_sentence(decision, channel=conversation.channel, now=now),
+            requires_template=decision.requires_template,
         )
+
+
+def refusal_sentence(decision: policy.Decision, *, channel: Channel, now: datetime) -> str:
+    """The sentence for a refusal, where the room under the messaging limit says when it returns."""
+    sentence = policy.explain_decision(decision)
+    if decision.reason != policy.Reason.MESSAGING_LIMIT_REACHED:
+        return sentence
+    returns_at = reach.headroom_returns_at(waba_id=channel.waba_id, limit=channel.messaging_limit, now=now)
+    if returns_at is None:
+        return sentence
+    return _("%(sentence)s Room for a new customer returns around %(time)s.") % {
+        "sentence": sentence,
+        "time": clock_time(returns_at, now=now),
+    }
+
+
+def clock_time(at: datetime, *, now: datetime) -> str:
+    """`14:05`, or `14:05 on 23 Nov` when not today (in the active time zone)."""
+    local, today = timezone.localtime(at), timezone.localtime(now).date()
+    time_of_day = date_format(local, "H:i")
+    if local.date() == today:
+        return time_of_day
+    return _("%(time)s on %(day)s") % {"time": time_of_day, "day": date_format(local, "j M")}
 
 
 def _facts(
     *,
     conversation: Conversation,
     message_type: str,
+    initiator: str,
+    now: datetime,
     template: MessageTemplate | None = None,
     revision_id: int | None = None,
+    with_reach: bool = True,
 ) -> policy.OutboundFacts:
-    """The window runs from the contact's last message on this number, whichever of their conversations
+    """Everything `policy.may_send` needs about one message, in a few queries.
+
+    The window runs from the contact's last message on this number, whichever of their conversations
     on the channel (an older, resolved one included) it landed in. A template message's facts are its
-    template's, and whether `revision_id` (the content it was built from) is still the one WhatsApp sends;
-    a message whose template was deleted has none."""
+    template's (its category as WhatsApp has it now: a re-categorised template needs the new category's
+    consent), and whether `revision_id` (the content it was built from) is still the one WhatsApp sends; a
+    message whose template was deleted has none. Consent is read only for templates and campaigns (the only
+    messages it decides), the account's reach only for business-initiated messages with a limit
+    (`with_reach=False` leaves it to the caller: the worker reads it under the account's lock)."""
     last_inbound = Conversation.objects.filter(
         channel_id=conversation.channel_id, contact_id=conversation.contact_id
     ).aggregate(at=Max("last_inbound_at"))["at"]
-    if message_type != policy.TEMPLATE:
-        return policy.OutboundFacts(message_type=message_type, last_customer_message_at=last_inbound)
-    live_revision_id = template.live_revision_id if template is not None else None
-    return policy.OutboundFacts(
+    contact, channel = conversation.contact, conversation.channel
+    template_fields: dict = {}
+    if message_type == policy.TEMPLATE:
+        live_revision_id = template.live_revision_id if template is not None else None
+        template_fields = {
+            "template_status": template.status if template is not None else "",
+            "template_has_live_revision": live_revision_id is not None,
+            "template_revision_current": revision_id is None or revision_id == live_revision_id,
+            "template_category": template.category if template is not None else "",
+        }
+    consent_fields: dict = {}
+    if (message_type == policy.TEMPLATE or initiator == policy.CAMPAIGN) and contact.pk is not None:
+        state = consent.consent_state(contact_id=contact.pk)
+        consent_fields = {"opted_in": state.opted_in, "opted_out": state.opted_out}
+    facts = policy.OutboundFacts(
         message_type=message_type,
         last_customer_message_at=last_inbound,
-        template_status=template.status if template is not None else "",
-        template_has_live_revision=live_revision_id is not None,
-        template_revision_current=revision_id is None or revision_id == live_revision_id,
+        initiator=initiator,
+        identity_held=contact.identity_held_since is not None,
+        number_status=channel.number_status,
+        messaging_limit=channel.messaging_limit,
+        **template_fields,
+        **consent_fields,
     )
+    return _with_reach(facts, channel=channel, contact_id=contact.pk, now=now) if with_reach else facts
 
 
-def _message_facts(message: Message, *, template: MessageTemplate | None) -> policy.OutboundFacts:
+def _with_reach(
+    facts: policy.OutboundFacts, *, channel: Channel, contact_id: int | None, now: datetime
+) -> policy.OutboundFacts:
+    """The facts with the account's messaging-limit count, when the limit decides this message."""
+    if facts.messaging_limit is None or not policy.is_business_initiated(facts, now=now):
+        return facts
+    count = reach.reach_in_24h(waba_id=channel.waba_id, contact_id=contact_id, now=now)
+    return replace(facts, reached_in_24h=count.reached, contact_reached_in_24h=count.contact_reached)
+
+
+def _message_facts(
+    message: Message, *, template: MessageTemplate | None, now: datetime, with_reach: bool = True
+) -> policy.OutboundFacts:
     """The facts for a message already written (the worker, a retry): a template message is checked
-    against the content it was built from, with its template as the database has it now."""
+    against the content it was built from, with its template as the database has it now, and the
+    message's own initiator."""
+    conversation = message.conversation
+    if conversation.channel_id == message.channel_id:
+        conversation.channel = message.channel  # already loaded by the worker's claim
     return _facts(
-        conversation=message.conversation,
+        conversation=conversation,
         message_type=message.type,
+        initiator=message.initiator,
+        now=now,
         template=template,
         revision_id=message.content.get("revision_id") if message.type == policy.TEMPLATE else None,
+        with_reach=with_reach,
     )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message may not go out, shown before anyone writes it: the stable code and the sentence."""
+
+    code: str
+    detail: str
+
+
+def conversation_refusal(*, conversation: Conversation, now: datetime | None = None) -> Refusal | None:
+    """What stops every message to this conversation's customer now (their identity changed and nobody has
+    acknowledged it), for the composer to say before the agent types. The closed window, which stops only
+    free-form messages, is the composer's own state."""
+    # Identity is the policy's first rule: the window does not matter to it, so the conversation's own
+    # last inbound time does (no query; the page has the conversation and its contact already).
+    facts = policy.OutboundFacts(
+        message_type="text",
+        last_customer_message_at=conversation.last_inbound_at,
+        identity_held=conversation.contact.identity_held_since is not None,
+    )
+    decision = policy.may_send(facts, now=now or timezone.now())
+    if decision.reason != policy.Reason.IDENTITY_UNCONFIRMED:
+        return None
+    return Refusal(decision.reason.value, policy.explain_decision(decision))
+
+
+def template_refusals(
+    *, conversation: Conversation, templates: list[MessageTemplate], now: datetime | None = None
+) -> dict[int, Refusal]:
+    """Why each of `templates` cannot go to this customer now, by template id (absent: it can): the
+    customer opted out of its category or never agreed to it (outside the window), the number is
+    restricted, the messaging limit is reached, the identity is held. The picker shows these instead of
+    letting the agent fill the template in. A constant number of queries, whatever the number of templates."""
+    now = now or timezone.now()
+    if not templates:
+        return {}
+    # Everything but the template is the same for all of them (whether a template is business-initiated
+    # depends on the window, not on the template).
+    shared = _facts(conversation=conversation, message_type=policy.TEMPLATE, initiator=policy.AGENT, now=now)
+    sentences: dict[tuple[str, str], str] = {}
+    refusals = {}
+    for template in templates:
+        facts = replace(
+            shared,
+            template_status=template.status,
+            template_has_live_revision=template.live_revision_id is not None,
+            template_category=template.category,
+        )
+        decision = policy.may_send(facts, now=now)
+        if decision.allowed:
+            continue
+        assert decision.reason is not None
+        key = (decision.reason.value, decision.detail)
+        if key not in sentences:
+            sentences[key] = refusal_sentence(decision, channel=conversation.channel, now=now)
+        refusals[template.pk] = Refusal(decision.reason.value, sentences[key])
+    return refusals
 
 
 def _conversation_record_outbound(*, conversation: Conversation, message: Message) -> None:
@@ -402,7 +558,7 @@ def message_retry(*, message: Message, author: User, now: datetime | None = None
     if message.direction != Direction.OUTBOUND or message.status != MessageStatus.FAILED:
         raise SendRefused("not_retryable", "Only a message that failed to send can be sent again.")
     template = MessageTemplate.objects.filter(pk=message.template_id).first() if message.template_id else None
-    _policy_check(_message_facts(message, template=template), now=now)
+    _policy_check(_message_facts(message, template=template, now=now), conversation=conversation, now=now)
     with transaction.atomic():
         locked = Message.objects.select_for_update().get(pk=message.pk)
         if locked.status != MessageStatus.FAILED:
@@ -463,11 +619,23 @@ def message_deliver(*, message_id: int) -> None:
             client.SendResult(error=ProviderError(code=None, title="Switchboard could not prepare the message.")),
         )
         return
+    if not _paced(attempt, body):
+        return
     _attempt_settle(attempt, client.send(attempt.message.channel, body))
 
 
+# A delayed task may reach a worker a little before its time (clocks of different machines): within this,
+# a waiting entry counts as due.
+DUE_TOLERANCE = timedelta(seconds=1)
+# When the limit is 0 (or the count cannot say when room returns), look again after this long.
+LIMIT_RECHECK = timedelta(hours=1)
+# `OutboxEntry.waiting_reason` of a message held back by the pacing (the policy's reasons are the others).
+PACED = "paced"
+
+
 def _attempt_claim(*, message_id: int) -> _Attempt | None:
-    """pending → sending, committed before the network call; or a policy refusal recorded as a failure."""
+    """pending → sending, committed before the network call; a temporary refusal (the messaging limit)
+    leaves the entry pending until room returns; any other refusal is recorded as the message's failure."""
     now = timezone.now()
     with transaction.atomic():
         entry = (
@@ -486,28 +654,161 @@ def _attempt_claim(*, message_id: int) -> _Attempt | None:
             entry.updated_at = now
             entry.save(update_fields=["state", "failure_reason", "updated_at"])
             return None
+        # A task for a waiting entry that comes before its time is a duplicate (the entry's own delayed task
+        # or the sweeper comes when it is due). A paced entry just waits; one waiting for the messaging limit
+        # is looked at again (a raised limit lets it go now), but not re-queued.
+        early = bool(entry.waiting_reason) and entry.next_attempt_at > now + DUE_TOLERANCE
+        if early and entry.waiting_reason == PACED:
+            return None
         if entry.attempts and (accepted := _accepted_status(entry=entry, channel_id=message.channel_id)):
             # An earlier attempt's answer was lost, but WhatsApp reported the message: do not send again.
             _succeed(entry=entry, message=message, provider_message_id=accepted.provider_message_id, now=now)
             return None
         # Facts may have changed while the message waited (the window closed, WhatsApp paused the template
-        # or approved a new version of it): ask again.
-        decision = policy.may_send(_message_facts(message, template=message.template), now=now)
+        # or approved a new version of it, the customer opted out, the number was restricted): ask again.
+        facts = _message_facts(message, template=message.template, now=now, with_reach=False)
+        business_initiated = policy.is_business_initiated(facts, now=now)
+        if business_initiated:
+            # Count and record under the account's lock: two workers cannot both take the last place.
+            reach.account_lock(waba_id=message.channel.waba_id)
+            facts = _with_reach(facts, channel=message.channel, contact_id=message.conversation.contact_id, now=now)
+        decision = policy.may_send(facts, now=now)
         if not decision.allowed:
             assert decision.reason is not None
+            if decision.waits:
+                if not early:
+                    _entry_wait(
+                        entry=entry, message=message, reason=decision.reason.value, until=_room_at(message, now)
+                    )
+                return None
             _fail(
                 entry=entry,
                 message=message,
                 failure_reason=decision.reason.value,
-                error=ProviderError(code=None, title=policy.explain_decision(decision)),
+                error=ProviderError(code=None, title=refusal_sentence(decision, channel=message.channel, now=now)),
                 now=now,
             )
             return None
+        if business_initiated:
+            # Counted when handed to WhatsApp. A send that then fails still counts: the count may be a little
+            # high, never above what WhatsApp allows.
+            reach.reach_record(
+                waba_id=message.channel.waba_id,
+                contact_id=message.conversation.contact_id,
+                channel_id=message.channel_id,
+                message_id=message.pk,
+                now=now,
+            )
+        was_waiting = bool(entry.waiting_reason)
         entry.state = OutboxState.SENDING
         entry.attempts += 1
+        entry.waiting_reason = ""
         entry.updated_at = now
-        entry.save(update_fields=["state", "attempts", "updated_at"])
+        entry.save(update_fields=["state", "attempts", "waiting_reason", "updated_at"])
+        if was_waiting:
+            events.publish_message(message, "message.updated")
     return _Attempt(entry_id=entry.pk, number=entry.attempts, message=message)
+
+
+# What the bubble of a waiting message says, after "Waiting:".
+WAITING_SENTENCES = {
+    policy.Reason.MESSAGING_LIMIT_REACHED.value: gettext_lazy(
+        "this WhatsApp account has reached its limit of customers contacted first in 24 hours"
+    ),
+    PACED: gettext_lazy("sending at the pace WhatsApp allows for this number and this customer"),
+}
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A queued message held back on purpose: why (`reason`, a stable code), the sentence, and when it is
+    due to go out."""
+
+    reason: str
+    sentence: str
+    until: datetime
+
+
+def dress_waiting(messages: list[Message]) -> None:
+    """Set `message.waiting` (a Waiting, or None) on each message: one query, and none when no message of
+    the list is an outbound message still queued."""
+    for message in messages:
+        message.waiting = None
+    queued = {m.pk: m for m in messages if m.direction == Direction.OUTBOUND and m.status == MessageStatus.QUEUED}
+    if not queued:
+        return
+    rows = (
+        OutboxEntry.objects.filter(message_id__in=queued, state=OutboxState.PENDING)
+        .exclude(waiting_reason="")
+        .values_list("message_id", "waiting_reason", "next_attempt_at")
+    )
+    for message_id, reason, until in rows:
+        sentence = WAITING_SENTENCES.get(reason, reason.replace("_", " "))
+        queued[message_id].waiting = Waiting(reason, str(sentence), until)
+
+
+def _room_at(message: Message, now: datetime) -> datetime:
+    channel = message.channel
+    returns_at = reach.headroom_returns_at(waba_id=channel.waba_id, limit=channel.messaging_limit, now=now)
+    return returns_at if returns_at is not None and returns_at > now else now + LIMIT_RECHECK
+
+
+def _entry_wait(*, entry: OutboxEntry, message: Message, reason: str, until: datetime) -> None:
+    """Keep the entry pending until `until`, saying why (the bubble shows it), with a task for then. The
+    sweeper leaves it alone until then: it only re-queues entries whose `next_attempt_at` is long past."""
+    now = timezone.now()
+    entry.state = OutboxState.PENDING
+    entry.waiting_reason = reason
+    entry.next_attempt_at = until
+    entry.updated_at = now
+    entry.save(update_fields=["state", "waiting_reason", "next_attempt_at", "updated_at"])
+    enqueue(_deliver_task(), message.pk, countdown=max(0.0, (until - now).total_seconds()))
+    events.publish_message(message, "message.updated")
+
+
+def _paced(attempt: _Attempt, body: dict) -> bool:
+    """Wait for the number's throughput and the customer's pair rate (inbox.limiter) right before the send.
+    A short wait is slept here; a longer one gives the claim back (nothing was sent) and the entry waits,
+    pending, for its turn. False when the message was put back."""
+    enabled = settings.PACING_ENABLED
+    if enabled is None:
+        # Eager tasks run at once in the caller and ignore delays (tests): a message put back would not come
+        # back, so pacing is on only where tasks can wait, unless a setting forces it.
+        enabled = settings.TASK_RUNNER != "eager"
+    if not enabled:
+        return True
+    channel = attempt.message.channel
+    recipient = str(body.get("to") or body.get("recipient") or "")
+    pace = limiter.get().reserve(
+        limiter.send_rates(
+            phone_number_id=channel.phone_number_id, recipient=recipient, throughput=channel.throughput_per_second
+        ),
+        max_wait=settings.PACING_MAX_SLEEP_SECONDS,
+    )
+    if pace.reserved:
+        if pace.wait > 0:
+            time.sleep(pace.wait)
+        return True
+    _attempt_release(attempt, wait_seconds=pace.wait)
+    return False
+
+
+def _attempt_release(attempt: _Attempt, *, wait_seconds: float) -> None:
+    """Give an attempt that did not send back: the entry waits, pending, `wait_seconds` for its pace. The
+    attempt is not counted (nothing went to WhatsApp under its number)."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry = OutboxEntry.objects.select_for_update().filter(pk=attempt.entry_id).first()
+        if entry is None or entry.state != OutboxState.SENDING or entry.attempts != attempt.number:
+            return
+        entry.attempts -= 1
+        entry.save(update_fields=["attempts"])
+        _entry_wait(
+            entry=entry,
+            message=Message.objects.get(pk=attempt.message.pk),
+            reason=PACED,
+            until=now + timedelta(seconds=wait_seconds),
+        )
 
 
 class _Superseded(Exception):
@@ -540,7 +841,7 @@ def _send_body(attempt: _Attempt) -> dict:
         # Only WhatsApp's keys go out; a header file is uploaded like any media file, its id put in.
         needs_id = payloads.template_needs_media_id(message.content)
         content = payloads.template(message.content, header_media_id=_provider_media_id(attempt) if needs_id else "")
-    return payloads.message(
+    body = payloads.message(
         type=message.type,
         content=content,
         to=contact.wa_id or "",
@@ -548,6 +849,11 @@ def _send_body(attempt: _Attempt) -> dict:
         reply_to="" if message.type == "reaction" else message.reply_to_provider_id,
         callback_data=attempt.callback_data,
     )
+    if contact.identity_key_hash:
+        # WhatsApp delivers the message only if the customer's identity still has this hash (§2, 2026): a
+        # change we have not seen yet stops it there too.
+        body["recipient_identity_key_hash"] = contact.identity_key_hash
+    return body
 
 
 def _provider_media_id(attempt: _Attempt) -> str:
@@ -675,6 +981,24 @@ def outbox_requeue_stale(*, now: datetime | None = None) -> int:
     )
     requeued = sum(_stuck_entry_recover(entry_id=entry_id, now=now) for entry_id in stuck)
     return len(lost) + requeued
+
+
+def outbox_limit_raised(*, waba_id: str) -> int:
+    """The account's messaging limit went up (a new tier synced from WhatsApp): look again at its messages
+    waiting for room. Those that fit now go at once; the others keep waiting for their time (no task is
+    added for them). Returns how many were looked at."""
+    waiting = list(
+        OutboxEntry.objects.filter(
+            state=OutboxState.PENDING,
+            waiting_reason=policy.Reason.MESSAGING_LIMIT_REACHED.value,
+            message__channel__waba_id=waba_id,
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("message_id", flat=True)[:1000]
+    )
+    for message_id in waiting:
+        enqueue(_deliver_task(), message_id)
+    return len(waiting)
 
 
 def _accepted_status(*, entry: OutboxEntry, channel_id: int) -> StatusUpdate | None:

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from inbox import access
 from inbox.models import Channel, Contact, Conversation
 from inbox.services import contacts as contacts_service
+from inbox.services import outbound
 from inbox.services.outbound import SendRefused
 from inbox.views import display
-from inbox.views.inbox import _template_refusal, posted_id, signed_in
+from inbox.views.inbox import _template_refusal, picker_context, posted_id, signed_in
 
 
 def _contact_or_404(request: HttpRequest, contact_id: int) -> Contact:
@@ -86,7 +87,7 @@ def contact_templates(request: HttpRequest, contact_id: int) -> HttpResponse:
     """The picker for a first message from the chosen number (`?channel=<id>`)."""
     contact = _contact_or_404(request, contact_id)
     conversation = _start_on(request, contact)
-    context = display.template_picker(user=request.user, conversation=conversation)
+    context = picker_context(request, conversation)
     context["start"] = True
     return render(request, "inbox/_template_picker.html", context)
 
@@ -101,6 +102,7 @@ def contact_template_form(request: HttpRequest, contact_id: int, template_id: in
         raise Http404(_("This template cannot be sent from this number."))
     context = display.template_form(template=template, contact=contact)
     context.update(start=True, channel=conversation.channel, send_url=reverse("inbox:contact-start", args=[contact.pk]))
+    context["refusal"] = outbound.template_refusals(conversation=conversation, templates=[template]).get(template.pk)
     return render(request, "inbox/_template_form.html", context)
 
 

@@ -6,6 +6,7 @@ to the login page (htmx follows it), never the login page's HTML swapped into a 
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
@@ -23,6 +24,7 @@ from accounts.models import User
 from inbox import access
 from inbox.models import Conversation, LiveEvent, Message
 from inbox.services import contacts as contacts_service
+from inbox.services import outbound
 from inbox.services.notifications import notifications_mark_read_for_conversation
 from inbox.services.outbound import SendRefused, conversation_mark_read, media_store
 from inbox.services.outbound import message_retry as retry_service
@@ -72,12 +74,50 @@ def _list_context(request: HttpRequest, *, open_id: int | None = None) -> dict:
     return context
 
 
+@dataclass(frozen=True)
+class GuardedComposer(display.Composer):
+    """A composer the guard closed: `code` says why (e.g. `identity_unconfirmed`) and `way_forward` links to
+    where the agent can lift it (the contact's identity panel beside the thread, where the change is
+    acknowledged)."""
+
+    code: str = ""
+    way_forward: str = ""
+
+
+def composer_state(request: HttpRequest, conversation: Conversation, *, can_reply: bool | None = None):
+    """The composer as `display` decides it (the window), closed with the guard's sentence when nothing
+    may go to this customer now (a changed identity waits for an acknowledgement): said before anyone
+    types, never after a send fails."""
+    composer = display.composer_state(user=request.user, conversation=conversation, can_reply=can_reply)
+    if not composer.can_send_templates:  # the person does not reply here: nothing to guard
+        return composer
+    refusal = outbound.conversation_refusal(conversation=conversation)
+    if refusal is None:
+        return composer
+    return GuardedComposer(
+        can_write=False,
+        window=composer.window,
+        reason=refusal.detail,
+        can_send_templates=False,
+        code=refusal.code,
+        way_forward=f"#identity-{conversation.contact_id}",
+    )
+
+
+def messages_for_display(messages: list[Message]) -> list[Message]:
+    """Bubbles also say why a queued message waits (the messaging limit, the pacing) and until when."""
+    outbound.dress_waiting(messages)
+    return messages
+
+
 def _thread_context(request: HttpRequest, conversation: Conversation, *, can_reply: bool) -> dict:
+    messages_page = display.message_page(conversation=conversation)
+    messages_for_display(messages_page.messages)
     return {
         "conversation": conversation,
         "contact": conversation.contact,
-        "messages_page": display.message_page(conversation=conversation),
-        "composer": display.composer_state(user=request.user, conversation=conversation, can_reply=can_reply),
+        "messages_page": messages_page,
+        "composer": composer_state(request, conversation, can_reply=can_reply),
         "can_reply": can_reply,
         "previous": display.previous_conversations(user=request.user, conversation=conversation),
         "workflow": display.workflow_header(user=request.user, conversation=conversation, refresh=False),
@@ -156,6 +196,7 @@ def conversation_messages(request: HttpRequest, conversation_id: int) -> HttpRes
     """Older messages, loaded when the top of the thread scrolls into view."""
     conversation = _conversation_or_404(request, conversation_id)
     page = display.message_page(conversation=conversation, before=request.GET.get("before"))
+    messages_for_display(page.messages)
     return render(
         request,
         "inbox/_messages.html",
@@ -174,6 +215,7 @@ def message_bubble(request: HttpRequest, message_id: int) -> HttpResponse:
     message = display.message_for_display(user=request.user, message_id=message_id)
     if message is None:
         raise Http404(_("No such message."))
+    messages_for_display([message])
     return render(
         request,
         "inbox/_bubble.html",
@@ -190,7 +232,7 @@ def composer(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "inbox/_composer.html",
         {
             "conversation": conversation,
-            "composer": display.composer_state(user=request.user, conversation=conversation),
+            "composer": composer_state(request, conversation),
         },
     )
 
@@ -202,12 +244,12 @@ def _refusal(request: HttpRequest, conversation: Conversation, refused: SendRefu
     """A refused send, for the composer to show where the person tried (never a silent failure). When only a
     template may go out now, the answer carries the composer in its closed state to swap in."""
     body = {"code": refused.code, "detail": str(refused.detail)}
-    if refused.requires_template or refused.code == "window_closed":
+    if refused.requires_template or refused.code in ("window_closed", "identity_unconfirmed"):
         body["composer"] = render_to_string(
             "inbox/_composer.html",
             {
                 "conversation": conversation,
-                "composer": display.composer_state(user=request.user, conversation=conversation),
+                "composer": composer_state(request, conversation),
             },
             request=request,
         )
@@ -216,6 +258,7 @@ def _refusal(request: HttpRequest, conversation: Conversation, refused: SendRefu
 
 def _bubbles(request: HttpRequest, messages: list[Message], conversation: Conversation) -> HttpResponse:
     display.dress(messages, conversation=conversation)
+    messages_for_display(messages)
     html = "".join(
         render_to_string("inbox/_bubble.html", {"message": m, "can_reply": True}, request=request) for m in messages
     )
@@ -331,9 +374,22 @@ def _replier_or_403(request: HttpRequest, conversation_id: int) -> Conversation:
 def template_picker(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """The picker's list: the templates the person may send here, the contact's language first."""
     conversation = _replier_or_403(request, conversation_id)
-    context = display.template_picker(user=request.user, conversation=conversation)
+    context = picker_context(request, conversation)
     context["conversation"] = conversation
     return render(request, "inbox/_template_picker.html", context)
+
+
+def picker_context(request: HttpRequest, conversation: Conversation) -> dict:
+    """The picker's choices, each with the guard's refusal when this customer cannot get it now (opted out
+    of or no consent for its category outside the window, number restricted, limit reached): the picker
+    shows the sentence instead of letting the agent fill the template in."""
+    context = display.template_picker(user=request.user, conversation=conversation)
+    refusals = outbound.template_refusals(
+        conversation=conversation, templates=[choice.template for choice in context["choices"]]
+    )
+    context["choice_rows"] = [(choice, refusals.get(choice.template.pk)) for choice in context["choices"]]
+    context["all_unavailable"] = bool(refusals) and len(refusals) == len(context["choices"])
+    return context
 
 
 @signed_in
@@ -346,6 +402,7 @@ def template_form(request: HttpRequest, conversation_id: int, template_id: int) 
         raise Http404(_("This template cannot be sent here."))
     context = display.template_form(template=template, contact=conversation.contact)
     context.update(conversation=conversation, send_url=reverse("inbox:template-send", args=[conversation.pk]))
+    context["refusal"] = outbound.template_refusals(conversation=conversation, templates=[template]).get(template.pk)
     return render(request, "inbox/_template_form.html", context)
 
 

@@ -112,7 +112,8 @@ function refreshTimes(root = document) {
     const target = $("[data-countdown]", el);
     if (target) target.textContent = countdown(until);
     if (el.classList.contains("window-countdown")) {
-      el.classList.toggle("is-closing", until.getTime() - Date.now() < 2 * 3600 * 1000);
+      const closingMs = Number(el.dataset.closingMs) || 2 * 3600 * 1000;
+      el.classList.toggle("is-closing", until.getTime() - Date.now() < closingMs);
     }
     if (until.getTime() <= Date.now()) windowClosed(el);
   }

@@ -17,8 +17,9 @@ let list = { url: "", html: "" };
 
 // The stylesheet comes with the composer; linked once in the head so that swapping the composer in and
 // out never drops it while template bubbles are on screen.
-function linkStylesheet() {
-  const href = new URL("../css/composer_templates.css", import.meta.url).pathname;
+// The guard's (why a template is unavailable, why a message waits) likewise.
+function linkStylesheet(file = "composer_templates.css") {
+  const href = new URL(`../css/${file}`, import.meta.url).pathname;
   if ($$("head link[rel=stylesheet]").some((link) => new URL(link.href).pathname === href)) return;
   const link = document.createElement("link");
   link.rel = "stylesheet";
@@ -138,6 +139,8 @@ function move(step) {
 async function choose(option) {
   if (!option) return;
   setActive(option);
+  // A template this customer cannot get now says why in its row; there is no form to open.
+  if (option.getAttribute("aria-disabled") === "true") return;
   const html = await load(option.dataset.formUrl);
   if (!dialog.open) return;
   if (html === null) return say(opener?.dataset.loadFailed || "", "tpl-load-error");
@@ -382,3 +385,4 @@ document.addEventListener("keydown", (event) => {
 });
 
 linkStylesheet();
+linkStylesheet("guard.css");

@@ -48,6 +48,7 @@ def test_every_role_reads_a_thread_in_the_documented_shape(make_client, role):
                 "reply_to_provider_id": "wamid.OUT0",
                 "status": "received",
                 "status_at": None,
+                "waiting": None,
                 "error": None,
                 "pricing_category": "",
                 "edited_at": None,

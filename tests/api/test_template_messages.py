@@ -14,7 +14,7 @@ from accounts.models import Role
 from inbox.models import LiveEvent, Message, OutboxEntry
 from templates_app.models import MessageTemplate
 from tests.api.conftest import assert_error, token_client, works_every_channel
-from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, UserFactory, live_template
+from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, UserFactory, consenting, live_template
 from tests.inbox.outbound.conftest import CUSTOMER, MESSAGES_URL, PHONE_NUMBER_ID, accepted
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +37,12 @@ def agent_api(db):
 
 @pytest.fixture
 def conversation(db):
-    """The customer wrote two days ago: the window is closed, only a template may go out."""
+    """The customer wrote two days ago: the window is closed, only a template may go out (they opted in to
+    it on the website)."""
     wrote_at = timezone.now() - timedelta(days=2)
     return ConversationFactory(
         channel=ChannelFactory(phone_number_id=PHONE_NUMBER_ID),
-        contact=ContactFactory(wa_id=CUSTOMER),
+        contact=consenting(ContactFactory(wa_id=CUSTOMER)),
         last_inbound_at=wrote_at,
         service_window_closes_at=wrote_at + timedelta(hours=24),
     )

@@ -66,6 +66,16 @@ def in_server(server, code: str) -> None:
     )
 
 
+def consent_recorded(server, wa_id: str, purpose: str = "utility") -> None:
+    """The customer opted in on the website: a template of `purpose` may go to them outside the window."""
+    in_server(
+        server,
+        "from django.utils import timezone; from inbox.models import Contact, ConsentEvent; "
+        f"ConsentEvent.objects.create(contact=Contact.objects.get(wa_id={wa_id!r}), purpose={purpose!r}, "
+        "action='opt_in', source='website_form', occurred_at=timezone.now(), evidence='Website sign-up form')",
+    )
+
+
 def approved_template(server, name: str, components: list | None = None) -> None:
     """Register the template in the simulator (approved) and in Switchboard's database (approved, live)."""
     components = components or COMPONENTS
@@ -147,6 +157,7 @@ def closed_thread(server, chromium):
     page.on("pageerror", lambda error: errors.append(str(error)))
     log_in(page, server.base_url, "agent@example.com")
     open_conversation(page, name)
+    consent_recorded(server, wa_id)  # they opted in on the website
     age(server, wa_id)
     closed = page.locator(".composer-closed")
     expect(closed).to_be_visible(timeout=TIMEOUT)

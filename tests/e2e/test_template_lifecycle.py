@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import TIMEOUT, customer_writes, log_in, open_conversation
+from tests.e2e.test_send_template import consent_recorded
 
 pytestmark = pytest.mark.e2e
 
@@ -67,6 +68,7 @@ def test_draft_approve_review_send_and_tap(server, chromium, shot):
     customer_writes(base, wa_id=wa_id, name=customer, text="Can I change my delivery?")
     agent.goto(f"{base}/")
     open_conversation(agent, customer)
+    consent_recorded(server, wa_id)  # they opted in on the website
     aged = httpx.post(
         f"{base}/simulator/api/age",
         json={"phone_number_id": SANDBOX_PHONE_NUMBER_ID, "wa_id": wa_id, "hours": 25},

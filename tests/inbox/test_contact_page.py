@@ -20,6 +20,7 @@ from tests.factories import (
     ContactFactory,
     ConversationFactory,
     UserFactory,
+    consenting,
     live_template,
     worked_by,
 )
@@ -52,7 +53,8 @@ def other_channel():
 
 @pytest.fixture
 def contact():
-    return ContactFactory(profile_name="Ana Sousa", wa_id="351912345678", username="ana.s")
+    """Ana opted in on the website: a business-initiated template may go to her."""
+    return consenting(ContactFactory(profile_name="Ana Sousa", wa_id="351912345678", username="ana.s"))
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from tests.factories import (
     ContactFactory,
     ConversationFactory,
     UserFactory,
+    consenting,
     live_template,
     worked_by,
 )
@@ -58,11 +59,12 @@ def agent(channel):
 
 @pytest.fixture
 def conversation(channel):
-    """The customer wrote two days ago: the 24-hour window is closed, only a template may go out."""
+    """The customer wrote two days ago: the 24-hour window is closed, only a template may go out (they
+    opted in to it on the website)."""
     wrote_at = timezone.now() - timedelta(days=2)
     return ConversationFactory(
         channel=channel,
-        contact=ContactFactory(wa_id=CUSTOMER),
+        contact=consenting(ContactFactory(wa_id=CUSTOMER)),
         last_inbound_at=wrote_at,
         service_window_closes_at=wrote_at + timedelta(hours=24),
     )
@@ -141,7 +143,7 @@ def test_a_template_goes_out_after_the_window_closed_with_only_whatsapps_keys(
 
 def test_a_template_may_be_named_by_another_conversation_of_the_number(conversation, agent, template, graph):
     # The customer never wrote: templates are the only way to start.
-    fresh = ConversationFactory(channel=conversation.channel, contact=ContactFactory())
+    fresh = ConversationFactory(channel=conversation.channel, contact=consenting(ContactFactory()))
     message = send(fresh, agent, {"template_id": str(template.pk), "values": VALUES})
     assert message.status == "queued"
 

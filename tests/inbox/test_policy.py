@@ -158,12 +158,15 @@ SENDABLE = {"APPROVED", "FLAGGED", "REINSTATED", "UNARCHIVED"}
 
 
 def template_facts(status: str, *, live: bool = True, current: bool = True, wrote=None) -> policy.OutboundFacts:
+    """A utility template to a customer who opted in to everything (consent has its own tables below)."""
     return policy.OutboundFacts(
         message_type="template",
         last_customer_message_at=wrote,
         template_status=status,
         template_has_live_revision=live,
         template_revision_current=current,
+        template_category="UTILITY",
+        opted_in=frozenset(policy.PURPOSES),
     )
 
 
@@ -239,3 +242,384 @@ def test_every_reason_has_a_sentence_and_a_stable_code():
 )
 def test_what_counts_as_the_customer_answering(message_type, answers):
     assert policy.counts_as_reply(message_type) is answers
+
+
+# --- the pre-send guard: identity, consent, restriction, messaging limit ----------------------------------------
+# One row per rule and boundary. `facts(...)` starts from a message that passes every rule: an approved utility
+# template, outside the window (business-initiated), to a customer who opted in to everything, from a connected
+# number with room under its limit.
+
+IN_WINDOW = NOW - timedelta(hours=1)
+ALL = frozenset(policy.PURPOSES)
+R = policy.Reason
+
+
+def facts(**changes) -> policy.OutboundFacts:
+    base = {
+        "message_type": "template",
+        "last_customer_message_at": NOW - timedelta(days=2),
+        "template_status": "APPROVED",
+        "template_has_live_revision": True,
+        "template_category": "UTILITY",
+        "initiator": policy.AGENT,
+        "opted_in": ALL,
+        "messaging_limit": 250,
+        "reached_in_24h": 10,
+    }
+    return policy.OutboundFacts(**{**base, **changes})
+
+
+GUARD_CASES = [
+    # (id, changes, expected reason or None when allowed)
+    ("passes every rule", {}, None),
+    # 1. Identity first: nothing goes, whatever else is true or wrong.
+    ("identity held: template", {"identity_held": True}, R.IDENTITY_UNCONFIRMED),
+    (
+        "identity held: reply inside the window",
+        {"identity_held": True, "message_type": "text", "last_customer_message_at": IN_WINDOW},
+        R.IDENTITY_UNCONFIRMED,
+    ),
+    (
+        "identity held before a paused template",
+        {"identity_held": True, "template_status": "PAUSED"},
+        R.IDENTITY_UNCONFIRMED,
+    ),
+    (
+        "identity held before the closed window",
+        {"identity_held": True, "message_type": "text"},
+        R.IDENTITY_UNCONFIRMED,
+    ),
+    (
+        "identity held before opt-out and restriction",
+        {"identity_held": True, "opted_out": ALL, "opted_in": frozenset(), "number_status": "restricted"},
+        R.IDENTITY_UNCONFIRMED,
+    ),
+    # 2. The message itself.
+    ("free-form outside the window", {"message_type": "text"}, R.WINDOW_CLOSED),
+    ("paused template before the opt-out", {"template_status": "PAUSED", "opted_out": ALL}, R.TEMPLATE_NOT_SENDABLE),
+    # 3. An opted-out purpose: refused even inside the window, where no consent is otherwise needed.
+    (
+        "opted out of marketing: marketing template inside the window",
+        {"template_category": "MARKETING", "last_customer_message_at": IN_WINDOW, "opted_out": {"marketing"}},
+        R.OPTED_OUT,
+    ),
+    (
+        "opted out of marketing: utility template inside the window",
+        {"last_customer_message_at": IN_WINDOW, "opted_out": {"marketing"}, "opted_in": frozenset()},
+        None,
+    ),
+    (
+        "opted out of marketing: marketing template outside the window",
+        {"template_category": "MARKETING", "opted_out": {"marketing"}, "opted_in": {"utility"}},
+        R.OPTED_OUT,
+    ),
+    (
+        "opted out of marketing: a reply inside the window still goes",
+        {"message_type": "text", "last_customer_message_at": IN_WINDOW, "opted_out": ALL, "opted_in": frozenset()},
+        None,
+    ),
+    # 4. Consent only for business-initiated messages.
+    (
+        "no consent: template inside the window",
+        {"last_customer_message_at": IN_WINDOW, "opted_in": frozenset()},
+        None,
+    ),
+    ("no consent: template outside the window", {"opted_in": frozenset()}, R.NO_CONSENT),
+    ("no consent: customer never wrote", {"last_customer_message_at": None, "opted_in": frozenset()}, R.NO_CONSENT),
+    ("consent for another purpose only", {"opted_in": {"marketing"}}, R.NO_CONSENT),
+    ("consent for this purpose only", {"opted_in": {"utility"}}, None),
+    (
+        "authentication template needs authentication consent",
+        {"template_category": "AUTHENTICATION", "opted_in": {"utility", "marketing"}},
+        R.NO_CONSENT,
+    ),
+    (
+        "unknown category needs marketing consent",
+        {"template_category": "SOMETHING_NEW", "opted_in": {"utility", "authentication"}},
+        R.NO_CONSENT,
+    ),
+    ("unknown category with marketing consent", {"template_category": "", "opted_in": {"marketing"}}, None),
+    (
+        "window boundary 23:59:59: inside, no consent needed",
+        {"last_customer_message_at": NOW - timedelta(hours=23, minutes=59, seconds=59), "opted_in": frozenset()},
+        None,
+    ),
+    (
+        "window boundary 24:00:00: outside, consent needed",
+        {"last_customer_message_at": NOW - timedelta(hours=24), "opted_in": frozenset()},
+        R.NO_CONSENT,
+    ),
+    (
+        "window boundary 24:00:00: outside, counts against the limit",
+        {"last_customer_message_at": NOW - timedelta(hours=24), "reached_in_24h": 250},
+        R.MESSAGING_LIMIT_REACHED,
+    ),
+    # 5. A campaign is always business-initiated, inside the window too.
+    (
+        "campaign template inside the window without consent",
+        {"initiator": policy.CAMPAIGN, "last_customer_message_at": IN_WINDOW, "opted_in": frozenset()},
+        R.NO_CONSENT,
+    ),
+    (
+        "campaign text inside the window without consent",
+        {
+            "initiator": policy.CAMPAIGN,
+            "message_type": "text",
+            "last_customer_message_at": IN_WINDOW,
+            "template_category": "",
+            "opted_in": frozenset(),
+        },
+        R.NO_CONSENT,
+    ),
+    (
+        "campaign text inside the window with marketing consent",
+        {
+            "initiator": policy.CAMPAIGN,
+            "message_type": "text",
+            "last_customer_message_at": IN_WINDOW,
+            "template_category": "",
+            "opted_in": {"marketing"},
+        },
+        None,
+    ),
+    ("campaign text outside the window", {"initiator": policy.CAMPAIGN, "message_type": "text"}, R.WINDOW_CLOSED),
+    (
+        "campaign inside the window counts against the limit",
+        {"initiator": policy.CAMPAIGN, "last_customer_message_at": IN_WINDOW, "reached_in_24h": 250},
+        R.MESSAGING_LIMIT_REACHED,
+    ),
+    (
+        "campaign on a restricted number",
+        {"initiator": policy.CAMPAIGN, "last_customer_message_at": IN_WINDOW, "number_status": "restricted"},
+        R.NUMBER_RESTRICTED,
+    ),
+    # An automation answers like a person: inside the window it needs nothing, outside it needs consent.
+    (
+        "automation reply inside the window",
+        {"initiator": policy.AUTOMATION, "message_type": "text", "last_customer_message_at": IN_WINDOW},
+        None,
+    ),
+    (
+        "automation template inside the window without consent",
+        {"initiator": policy.AUTOMATION, "last_customer_message_at": IN_WINDOW, "opted_in": frozenset()},
+        None,
+    ),
+    (
+        "automation template outside the window without consent",
+        {"initiator": policy.AUTOMATION, "opted_in": frozenset()},
+        R.NO_CONSENT,
+    ),
+    # 6. A restricted number only answers customers inside their window.
+    ("restricted number: template outside the window", {"number_status": "restricted"}, R.NUMBER_RESTRICTED),
+    (
+        "restricted number: reply inside the window",
+        {"number_status": "restricted", "message_type": "text", "last_customer_message_at": IN_WINDOW},
+        None,
+    ),
+    (
+        "restricted number: template inside the window",
+        {"number_status": "restricted", "last_customer_message_at": IN_WINDOW},
+        None,
+    ),
+    ("flagged number is not restricted", {"number_status": "flagged"}, None),
+    (
+        "no consent is said before the restriction",
+        {"number_status": "restricted", "opted_in": frozenset()},
+        R.NO_CONSENT,
+    ),
+    (
+        "restriction is said before the limit",
+        {"number_status": "restricted", "reached_in_24h": 999},
+        R.NUMBER_RESTRICTED,
+    ),
+    # 7. The messaging limit: unique customers reached by business-initiated messages in 24 hours.
+    ("limit: one below", {"reached_in_24h": 249}, None),
+    ("limit: exactly at it", {"reached_in_24h": 250}, R.MESSAGING_LIMIT_REACHED),
+    ("limit: above it (lowered since)", {"reached_in_24h": 400}, R.MESSAGING_LIMIT_REACHED),
+    ("limit: at it, the contact already reached", {"reached_in_24h": 250, "contact_reached_in_24h": True}, None),
+    ("limit: unlimited", {"messaging_limit": None, "reached_in_24h": 1_000_000}, None),
+    ("limit: zero", {"messaging_limit": 0, "reached_in_24h": 0}, R.MESSAGING_LIMIT_REACHED),
+    (
+        "limit: does not apply inside the window",
+        {"last_customer_message_at": IN_WINDOW, "reached_in_24h": 250},
+        None,
+    ),
+    (
+        "limit: does not apply to replies",
+        {"message_type": "text", "last_customer_message_at": IN_WINDOW, "reached_in_24h": 250},
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "reason"), [case[1:] for case in GUARD_CASES], ids=[c[0] for c in GUARD_CASES])
+def test_the_guard(changes, reason):
+    decision = policy.may_send(facts(**changes), now=NOW)
+    assert (decision.allowed, decision.reason) == (reason is None, reason)
+    # Only the messaging limit is temporary: a queued message waits for it instead of failing.
+    assert decision.waits is (reason is R.MESSAGING_LIMIT_REACHED)
+    if reason is not None:
+        assert policy.explain_decision(decision)
+
+
+@pytest.mark.parametrize(
+    ("changes", "business_initiated"),
+    [
+        ({}, True),
+        ({"last_customer_message_at": IN_WINDOW}, False),
+        ({"last_customer_message_at": NOW - timedelta(hours=23, minutes=59, seconds=59)}, False),
+        ({"last_customer_message_at": NOW - timedelta(hours=24)}, True),
+        ({"last_customer_message_at": None}, True),
+        ({"message_type": "text", "last_customer_message_at": IN_WINDOW}, False),
+        # A free-form message outside the window is not business-initiated: it is not allowed at all.
+        ({"message_type": "text"}, False),
+        ({"initiator": policy.CAMPAIGN, "message_type": "text", "last_customer_message_at": IN_WINDOW}, True),
+        ({"initiator": policy.CAMPAIGN, "last_customer_message_at": IN_WINDOW}, True),
+        ({"initiator": policy.AUTOMATION, "last_customer_message_at": IN_WINDOW}, False),
+        ({"initiator": policy.AUTOMATION}, True),
+    ],
+)
+def test_what_is_business_initiated(changes, business_initiated):
+    assert policy.is_business_initiated(facts(**changes), now=NOW) is business_initiated
+
+
+@pytest.mark.parametrize(
+    ("category", "purpose"),
+    [
+        ("MARKETING", "marketing"),
+        ("marketing", "marketing"),
+        ("UTILITY", "utility"),
+        ("Utility", "utility"),
+        ("AUTHENTICATION", "authentication"),
+        # Unknown or missing: the strictest, marketing.
+        ("", "marketing"),
+        ("SERVICE", "marketing"),
+        ("TRANSACTIONAL", "marketing"),
+        ("utility ", "marketing"),
+    ],
+)
+def test_consent_purpose_of_a_category(category, purpose):
+    assert policy.consent_purpose(category) == purpose
+
+
+@pytest.mark.parametrize(
+    ("limit", "reached", "contact_reached", "headroom"),
+    [
+        (None, 0, False, True),
+        (None, 10**9, False, True),
+        (250, 0, False, True),
+        (250, 249, False, True),
+        (250, 250, False, False),
+        (250, 250, True, True),
+        (250, 251, True, True),
+        (250, 251, False, False),
+        (0, 0, False, False),
+        (0, 0, True, True),
+    ],
+)
+def test_messaging_headroom(limit, reached, contact_reached, headroom):
+    assert (
+        policy.has_messaging_headroom(
+            facts(messaging_limit=limit, reached_in_24h=reached, contact_reached_in_24h=contact_reached)
+        )
+        is headroom
+    )
+
+
+def test_room_returns_24_hours_after_the_oldest_reach():
+    oldest = datetime(2026, 3, 4, 13, 5, 30, tzinfo=UTC)
+    assert policy.messaging_headroom_returns_at(oldest) == datetime(2026, 3, 5, 13, 5, 30, tzinfo=UTC)
+    assert policy.messaging_headroom_returns_at(None) is None
+
+
+def test_every_refusal_of_the_guard_has_a_stable_code():
+    assert {reason.value for reason in policy.Reason} == {
+        "window_closed",
+        "template_not_sendable",
+        "no_consent",
+        "opted_out",
+        "identity_unconfirmed",
+        "number_restricted",
+        "messaging_limit_reached",
+    }
+
+
+# --- consent keywords: what the customer's whole message asks for -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("STOP", "stop"),
+        ("  Stop!  ", "stop"),
+        ("stop   all", "stop all"),
+        ("Opt-out", "opt out"),
+        ("Arrêt", "arret"),
+        ("DÉSABONNER", "desabonner"),
+        ("cancelar suscripción", "cancelar suscripcion"),
+        ("Стоп.", "стоп"),
+        ("ＳＴＯＰ", "stop"),  # full-width letters (NFKD)
+        ("¡Baja!", "baja"),
+        ("", ""),
+        ("!!!", ""),
+    ],
+)
+def test_normalise_keyword(text, normalised):
+    assert policy.normalise_keyword(text) == normalised
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("STOP", (policy.Intent.STOP, "en")),
+        ("stop.", (policy.Intent.STOP, "en")),
+        ("Unsubscribe", (policy.Intent.STOP, "en")),
+        ("STOP ALL", (policy.Intent.STOP, "en")),
+        ("basta", (policy.Intent.STOP, "it")),
+        ("Arrête", (policy.Intent.STOP, "fr")),
+        ("me désabonner", (policy.Intent.STOP, "fr")),
+        ("BAJA", (policy.Intent.STOP, "es")),
+        ("darme de baja", (policy.Intent.STOP, "es")),
+        ("parar", (policy.Intent.STOP, "es")),  # Spanish and Portuguese share it; the first table wins
+        ("sair", (policy.Intent.STOP, "pt")),
+        ("Stopp", (policy.Intent.STOP, "de")),
+        ("abbestellen", (policy.Intent.STOP, "de")),
+        ("СТОП", (policy.Intent.STOP, "ru")),
+        ("отписаться!", (policy.Intent.STOP, "ru")),
+        ("start", (policy.Intent.START, "en")),
+        ("Iscrivimi", (policy.Intent.START, "it")),
+        ("reprendre", (policy.Intent.START, "fr")),
+        ("alta", (policy.Intent.START, "es")),
+        ("voltar", (policy.Intent.START, "pt")),
+        ("Fortsetzen", (policy.Intent.START, "de")),
+        ("старт", (policy.Intent.START, "ru")),
+        ("Talk to a person!", (policy.Intent.HUMAN, "en")),
+        ("operatore", (policy.Intent.HUMAN, "it")),
+        ("parler à quelqu'un", (policy.Intent.HUMAN, "fr")),
+        ("Hablar con una persona", (policy.Intent.HUMAN, "es")),
+        ("atendente", (policy.Intent.HUMAN, "pt")),
+        ("Mensch", (policy.Intent.HUMAN, "de")),
+        ("позовите человека", (policy.Intent.HUMAN, "ru")),
+        # Conversation, not commands.
+        ("don't stop the delivery", None),
+        ("please stop", None),
+        ("stopping", None),
+        ("", None),
+        ("?!", None),
+        ("stop " * 10, None),
+    ],
+)
+def test_keyword_intent(text, expected):
+    assert policy.keyword_intent(text) == expected
+
+
+def test_a_channels_own_keywords_replace_the_defaults():
+    assert policy.keyword_intent("Alto!", stop=("alto",)) == (policy.Intent.STOP, "")
+    assert policy.keyword_intent("STOP", stop=("alto",)) is None
+    assert policy.keyword_intent("Ciao ciao", start=("ciao ciao",)) == (policy.Intent.START, "")
+
+
+def test_a_message_longer_than_40_characters_is_never_a_command():
+    forty = "a" * 40
+    assert policy.keyword_intent(forty, stop=(forty,)) == (policy.Intent.STOP, "")
+    assert policy.keyword_intent(forty + "a", stop=(forty + "a",)) is None

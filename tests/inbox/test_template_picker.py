@@ -21,6 +21,7 @@ from tests.factories import (
     ContactFactory,
     ConversationFactory,
     UserFactory,
+    consenting,
     live_template,
     worked_by,
 )
@@ -71,11 +72,12 @@ def channel():
 
 @pytest.fixture
 def conversation(channel):
-    """The customer wrote two days ago: the window is closed, only a template may go out."""
+    """The customer wrote two days ago: the window is closed, only a template may go out (they opted in
+    to it on the website)."""
     wrote_at = timezone.now() - timedelta(days=2)
     return ConversationFactory(
         channel=channel,
-        contact=ContactFactory(profile_name="Ana Sousa", wa_id="351912345678", language="pt_BR"),
+        contact=consenting(ContactFactory(profile_name="Ana Sousa", wa_id="351912345678", language="pt_BR")),
         last_inbound_at=wrote_at,
         service_window_closes_at=wrote_at + timedelta(hours=24),
     )
