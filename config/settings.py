@@ -200,9 +200,47 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
     },
     # --- Compliance (issue 6): number health sync, escalation clock, window-closing alerts. ---
+    # The simulator plays Meta's periodic number review (does nothing when the simulator is off).
+    "simulator-review-number-health": {
+        "task": "simulator.tasks.review_number_health",
+        "schedule": timedelta(minutes=1),
+    },
+    # Each number's quality, status, messaging limit and throughput, read from WhatsApp (webhooks can be missed).
+    "sync-number-health": {
+        "task": "inbox.tasks.sync_all_number_health",
+        "schedule": timedelta(hours=1),
+    },
+    # A restriction WhatsApp announced with an expiration ends by itself when it passes.
+    "lift-expired-restrictions": {
+        "task": "inbox.tasks.lift_expired_restrictions",
+        "schedule": timedelta(minutes=1),
+    },
+    # The assignee hears when a conversation's 24-hour window closes within WINDOW_ALERT_LEAD_MINUTES.
+    "alert-closing-windows": {
+        "task": "inbox.tasks.alert_closing_windows",
+        "schedule": timedelta(minutes=1),
+    },
+    "advance-escalations": {
+        "task": "inbox.tasks.advance_escalations",
+        "schedule": timedelta(minutes=1),
+    },
 }
+# "Window closing soon": the assignee's alert and the conversation list's filter, this many minutes before the
+# 24-hour customer-service window closes.
+WINDOW_ALERT_LEAD_MINUTES = env.int("WINDOW_ALERT_LEAD_MINUTES", default=120)
 # A stored delivery still unprocessed after this long is handed to a worker again.
 WEBHOOK_REQUEUE_AFTER = timedelta(seconds=env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=60))
+# Pacing of sends (inbox/limiter.py): under each number's throughput and WhatsApp's pair rate (1 message per
+# 6 s to one customer, bursts borrowed up to 45), a little under both (PACING_MARGIN) so that network jitter
+# never trips 130429/131056. Shared through Redis when there is one. A wait up to PACING_MAX_SLEEP_SECONDS is
+# slept by the worker; a longer one puts the message back until its turn. PACING_ENABLED unset = on, except
+# when tasks run "eager" (tests: no delays there, see config/task_queue.py); tests of pacing turn it on.
+PACING_ENABLED = env.bool("PACING_ENABLED", default=None)
+PACING_REDIS_URL = env.str("PACING_REDIS_URL", default=REDIS_URL)
+PACING_MARGIN = env.float("PACING_MARGIN", default=0.95)
+PACING_PAIR_INTERVAL_SECONDS = env.float("PACING_PAIR_INTERVAL_SECONDS", default=6.0)
+PACING_PAIR_BURST = env.int("PACING_PAIR_BURST", default=40)
+PACING_MAX_SLEEP_SECONDS = env.float("PACING_MAX_SLEEP_SECONDS", default=1.0)
 
 # Meta may send up to 3 MB per delivery; the webhook view reads the body itself up to this size.
 WEBHOOK_MAX_BYTES = 3 * 1024 * 1024

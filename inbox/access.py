@@ -234,3 +234,74 @@ def people_assignable_to(conversation: Conversation) -> QuerySet[User]:
         .distinct()
         .order_by("name", "email")
     )
+
+
+# Automations and escalation
+
+
+def can_manage_automation(user: User, channel_id: int) -> bool:
+    """A channel's auto-replies, bot hook and escalation route: admins only (they speak for the business)."""
+    return _is_admin(user) and Channel.objects.filter(pk=channel_id).exists()
+
+
+def can_view_automation_state(user: User, conversation: Conversation) -> bool:
+    """Who answers a conversation (bot or people) and its escalation clock: whoever sees the conversation."""
+    return can_view_conversation(user, conversation)
+
+
+def can_take_over(user: User, conversation: Conversation) -> bool:
+    """Take a conversation from the bot: whoever may reply in it (agents of its teams and admins)."""
+    return can_reply(user, conversation)
+
+
+# Consent ledger
+
+
+def can_view_consent(user: User, contact: Contact) -> bool:
+    """A contact's consent and its history (panel, API, their CSV): whoever sees the contact."""
+    return can_view_contact(user, contact)
+
+
+def can_record_consent(user: User, contact: Contact) -> bool:
+    """Record an opt-in or opt-out on the customer's word: agents and admins who see the contact; managers
+    read."""
+    return can_edit_contact(user, contact)
+
+
+def can_export_consent_ledger(user: User) -> bool:
+    """Every contact's ledger in one file: admins only (it names every customer)."""
+    return _is_admin(user)
+
+
+# Number health and business profile
+
+
+def can_view_number_health(user: User) -> bool:
+    """A number's quality, status, messaging limit, throughput and timeline: admins, and managers (they
+    watch quality; read-only). Agents do not: a restriction is an admin's matter."""
+    return sees_everything(user)
+
+
+def can_manage_number_health(user: User) -> bool:
+    """Sync a number now or change its throughput: admins only."""
+    return _is_admin(user)
+
+
+def can_manage_business_profile(user: User) -> bool:
+    """View and edit the business profile WhatsApp shows customers (it speaks for the business): admins."""
+    return _is_admin(user)
+
+
+# Identity changes
+
+
+def can_view_identity(user: User, contact: Contact) -> bool:
+    """Whether a contact's sending is held for a changed number or identity, and who last acknowledged one:
+    whoever sees the contact."""
+    return can_view_contact(user, contact)
+
+
+def can_acknowledge_identity(user: User, contact: Contact) -> bool:
+    """Release the hold after checking it is still the same person: whoever may edit the contact (agents
+    and admins who see it); managers read."""
+    return can_edit_contact(user, contact)

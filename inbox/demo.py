@@ -1,6 +1,8 @@
 """The demo data's fixed values (no Django imports: benchmarks and scripts read them too)."""
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000001"
+# The sandbox's Meta app (profile photo uploads go through its Resumable Upload API; the simulator takes any).
+SANDBOX_APP_ID = "300000000000001"
 SANDBOX_WABA_ID = "200000000000001"
 SANDBOX_ACCESS_TOKEN = "sandbox-access-token"
 SANDBOX_APP_SECRET = "sandbox-app-secret"

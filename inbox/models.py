@@ -197,6 +197,10 @@ class Conversation(models.Model):
     handover_reason = models.CharField(max_length=16, choices=HandoverReason.choices, blank=True)
     human_answered_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    # When the welcome and the latest away reply went out (the welcome once per conversation, the away reply
+    # at most once per policy.AWAY_REPLY_INTERVAL).
+    welcome_sent_at = models.DateTimeField(null=True, blank=True)
+    away_sent_at = models.DateTimeField(null=True, blank=True)
     # The window-closing alert already sent for this window (its closing time), so it goes once per window.
     window_alert_for = models.DateTimeField(null=True, blank=True)
 
@@ -212,6 +216,12 @@ class Conversation(models.Model):
             models.Index(fields=["-activity_at", "-id"], name="conversation_activity"),
             models.Index(fields=["channel", "-activity_at", "-id"], name="conversation_channel_activity"),
             models.Index(fields=["status", "-activity_at", "-id"], name="conversation_status_activity"),
+            # The window-closing alerts' beat job: assigned conversations whose window closes soon.
+            models.Index(
+                fields=["service_window_closes_at"],
+                condition=Q(assignee__isnull=False),
+                name="conversation_window_closes",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from random import Random
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from templates_app import policy as template_policy
 
@@ -401,3 +402,229 @@ def next_assignee(agents: list[AgentLoad], *, last_assigned_user_id: int | None)
         if has_room(agent):
             return agent.user_id
     return None
+
+
+# --- Automations ------------------------------------------------------------------------------------------
+# WhatsApp's Business Policy: anything automated must give the customer a way to a person ("escalation
+# path"), and asking for one must work at once. Pure helpers over plain values; the services in
+# inbox/services/automations.py read the facts and write.
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# The id of the "Talk to a person" reply button every automated message carries (when its route is the
+# button). WhatsApp echoes it in `interactive.button_reply.id` when the customer taps it.
+HUMAN_BUTTON_ID = "switchboard_human"
+
+# The button's title in the customer's language: WhatsApp allows 20 characters (whatsapp-cloud-api.md §12).
+HUMAN_BUTTON_TITLES: dict[str, str] = {
+    "en": "Talk to a person",
+    "it": "Parla con operatore",
+    "fr": "Parler à un humain",
+    "es": "Hablar con persona",
+    "pt": "Falar com pessoa",
+    "de": "Mit Mensch sprechen",
+    "ru": "Позвать человека",
+}
+
+# What the customer reads when the conversation goes to people.
+HANDOVER_TEXTS: dict[str, str] = {
+    "en": "Thanks — a person will answer here shortly.",
+    "it": "Grazie — una persona ti risponderà qui a breve.",
+    "fr": "Merci — une personne va vous répondre ici très bientôt.",
+    "es": "Gracias — una persona te responderá aquí en breve.",
+    "pt": "Obrigado — uma pessoa vai responder aqui em breve.",
+    "de": "Danke — ein Mensch antwortet Ihnen hier in Kürze.",
+    "ru": "Спасибо — скоро здесь ответит человек.",
+}
+
+# An away reply goes at most once per conversation in this long: a customer writing five messages at night
+# reads "we are closed" once, and again the next night.
+AWAY_REPLY_INTERVAL = timedelta(hours=12)
+
+# The bot fails (an error, an answer it did not understand) this many times in a row: people take over.
+BOT_FAILURES_BEFORE_HANDOVER = 2
+
+
+def customer_language(*candidates: str) -> str:
+    """The first of `candidates` (a keyword's language "it", a contact's "pt_BR") we have texts in; "en"
+    otherwise."""
+    for candidate in candidates:
+        language = (candidate or "").replace("-", "_").split("_")[0].lower()
+        if language in HANDOVER_TEXTS:
+            return language
+    return "en"
+
+
+def _minutes(clock: str) -> int | None:
+    """ "09:30" → 570; "24:00" is the end of the day; None when not a time."""
+    hours, _, minutes = clock.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        return None
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > 24 * 60:
+        return None
+    return value
+
+
+def business_hours_errors(business_hours: object) -> list[str]:
+    """What is wrong with a business-hours value (`{"mon": [["09:00", "17:00"]], …}`); [] when valid.
+    A range ending before it starts runs overnight ("22:00" to "06:00" closes at six the next morning)."""
+    if not isinstance(business_hours, dict):
+        return ["Business hours are a list of opening times per weekday."]
+    errors = []
+    for day, ranges in business_hours.items():
+        if day not in WEEKDAYS:
+            errors.append(f"“{day}” is not a weekday (mon, tue, wed, thu, fri, sat, sun).")
+            continue
+        if not isinstance(ranges, list):
+            errors.append(f"The opening times of {day} are a list of [from, to] pairs.")
+            continue
+        for pair in ranges:
+            if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(v, str) for v in pair)):
+                errors.append(f'The opening times of {day} are pairs of times like ["09:00", "17:00"].')
+                continue
+            start, end = _minutes(pair[0]), _minutes(pair[1])
+            if start is None or end is None or start == 24 * 60:
+                errors.append(f"{day}: “{pair[0]}–{pair[1]}” is not a range of times between 00:00 and 24:00.")
+            elif start == end:
+                errors.append(f"{day}: a range from {pair[0]} to {pair[1]} is empty.")
+    return errors
+
+
+def is_within_business_hours(business_hours: dict, *, local_now: datetime) -> bool:
+    """Is the business open at `local_now` (already in the channel's time zone)? No hours at all means open
+    around the clock; a weekday with no ranges is closed. An overnight range belongs to the day it starts
+    on: Friday's 22:00 to 02:00 covers Saturday 01:00."""
+    if not business_hours:
+        return True
+    now_minutes = local_now.hour * 60 + local_now.minute
+    today = WEEKDAYS[local_now.weekday()]
+    yesterday = WEEKDAYS[(local_now.weekday() - 1) % 7]
+    for start_text, end_text in business_hours.get(today) or ():
+        start, end = _minutes(start_text), _minutes(end_text)
+        if start is None or end is None:
+            continue
+        if start < end and start <= now_minutes < end:
+            return True
+        if start > end and now_minutes >= start:
+            return True
+    for start_text, end_text in business_hours.get(yesterday) or ():
+        start, end = _minutes(start_text), _minutes(end_text)
+        if start is not None and end is not None and start > end and now_minutes < end:
+            return True
+    return False
+
+
+def is_open_at(business_hours: dict, *, time_zone: str, now: datetime) -> bool:
+    """`is_within_business_hours` for an aware `now`, read in the channel's time zone (an unknown zone
+    name reads as UTC, so a typo never silences the away reply nor sends it all day)."""
+    try:
+        zone = ZoneInfo(time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return is_within_business_hours(business_hours, local_now=now.astimezone(zone))
+
+
+def away_reply_due(last_away_reply_at: datetime | None, *, now: datetime) -> bool:
+    """May the away reply go again? Never sent in this conversation, or at least AWAY_REPLY_INTERVAL ago."""
+    return last_away_reply_at is None or now - last_away_reply_at >= AWAY_REPLY_INTERVAL
+
+
+@dataclass(frozen=True)
+class EscalationRoute:
+    """A channel's way to a person, as the rules need it: is there a team to hand over to (the escalation
+    team, or one working the channel), how long people have to answer before managers are told, when the
+    customer is offered the fallback, and the fallback itself (its kind and the text they read)."""
+
+    has_team: bool
+    answer_within_minutes: int
+    fallback_after_minutes: int
+    fallback_kind: str
+    fallback_text: str
+
+
+def escalation_route_gaps(route: EscalationRoute) -> list[str]:
+    """What keeps the route from being complete, as sentences; [] when an automation may be switched on.
+    An automation without an escalation path cannot be switched on (DESIGN.md §4)."""
+    gaps = []
+    if not route.has_team:
+        gaps.append("Choose the team that takes handed-over conversations (or have a team work this channel).")
+    if route.answer_within_minutes < 1:
+        gaps.append("Say within how many minutes a person must answer.")
+    if route.fallback_after_minutes < route.answer_within_minutes:
+        gaps.append("The fallback goes to the customer after people were given their time to answer, not before.")
+    if not route.fallback_kind:
+        gaps.append("Choose the fallback offered when nobody answers (phone, e-mail, web form or store visit).")
+    if not route.fallback_text.strip():
+        gaps.append("Write the fallback message the customer receives (“You can also call us at …”).")
+    return gaps
+
+
+def has_escalation_route(route: EscalationRoute) -> bool:
+    return not escalation_route_gaps(route)
+
+
+def names_human_keyword(text: str, human_keywords: dict[str, tuple[str, ...]] | tuple[str, ...]) -> bool:
+    """Does an automated message tell the customer how to reach a person, by naming one of the words that
+    hand over (whole words, case and accents ignored: "Reply AGENT to talk to us" names "agent")?"""
+    said = f" {normalise_keyword(text)} "
+    groups = human_keywords.values() if isinstance(human_keywords, dict) else (human_keywords,)
+    return any(f" {normalise_keyword(word)} " in said for words in groups for word in words if normalise_keyword(word))
+
+
+def offers_human_route(*, human_route: str, text: str, human_keywords: dict | tuple) -> bool:
+    """An automated message offers a way to a person: the "Talk to a person" button (added to it when it
+    is sent), or the text naming a keyword that hands over."""
+    if human_route == "button":
+        return True
+    return human_route == "keywords" and names_human_keyword(text, human_keywords)
+
+
+def with_human_button(buttons: list[tuple[str, str]], *, title: str) -> list[tuple[str, str]]:
+    """A bot's reply buttons with "Talk to a person" added; WhatsApp allows three, so a third one gives
+    way (the route to a person always stays). A button of the bot's own with the same title or id goes."""
+    kept = [(bid, btitle) for bid, btitle in buttons if bid != HUMAN_BUTTON_ID and btitle != title]
+    return [*kept[:2], (HUMAN_BUTTON_ID, title)]
+
+
+class EscalationStep(StrEnum):
+    """What the escalation clock does next for a conversation waiting for a person."""
+
+    NOTIFY = "notify"  # level 0 → 1: tell the managers and admins
+    FALLBACK = "fallback"  # level 1 → 2: offer the customer the fallback
+
+
+def escalation_due_at(
+    handover_at: datetime, *, level: int, answer_within_minutes: int, fallback_after_minutes: int
+) -> datetime | None:
+    """When the next step is due for a conversation handed over at `handover_at` and at `level`; None
+    when nothing is left to do."""
+    if level == 0:
+        return handover_at + timedelta(minutes=answer_within_minutes)
+    if level == 1:
+        return handover_at + timedelta(minutes=max(fallback_after_minutes, answer_within_minutes))
+    return None
+
+
+def escalation_next_step(
+    *,
+    handover_at: datetime | None,
+    human_answered_at: datetime | None,
+    level: int,
+    answer_within_minutes: int,
+    fallback_after_minutes: int,
+    now: datetime,
+) -> EscalationStep | None:
+    """The step due now, if any. The clock runs from the handover until a person answers; due exactly at
+    the minute (10 minutes to answer: at 10:00 after the handover, managers are told)."""
+    if handover_at is None or human_answered_at is not None:
+        return None
+    due = escalation_due_at(
+        handover_at,
+        level=level,
+        answer_within_minutes=answer_within_minutes,
+        fallback_after_minutes=fallback_after_minutes,
+    )
+    if due is None or now < due:
+        return None
+    return EscalationStep.NOTIFY if level == 0 else EscalationStep.FALLBACK

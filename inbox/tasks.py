@@ -54,3 +54,47 @@ def expire_presence() -> int:
 @shared_task(name="inbox.tasks.follow_up_inbound_message")
 def follow_up_inbound_message(message_id: int) -> None:
     inbound_followup.inbound_message_follow_up(message_id=message_id)
+
+
+@shared_task(name="inbox.tasks.advance_escalations")
+def advance_escalations() -> int:
+    """The escalation clock: tell managers, then offer the fallback, when nobody answers a handover."""
+    from inbox.services import automations
+
+    return automations.escalations_advance()
+
+
+@shared_task(name="inbox.tasks.alert_closing_windows")
+def alert_closing_windows() -> int:
+    """Tell assignees, once per window, that a conversation's 24-hour window closes soon."""
+    from inbox.services import window_alerts
+
+    return window_alerts.window_alerts_send()
+
+
+@shared_task(name="inbox.tasks.sync_number_health")
+def sync_number_health(channel_id: int) -> bool:
+    """Read one number's quality, status, messaging limit and throughput from WhatsApp."""
+    from inbox.services import number_health
+
+    return number_health.number_health_sync(channel_id=channel_id).ok
+
+
+@shared_task(name="inbox.tasks.sync_all_number_health")
+def sync_all_number_health() -> int:
+    """The hourly sync: one task per active number (a slow or failing one does not hold up the others)."""
+    from config.task_queue import enqueue
+    from inbox.services import number_health
+
+    channel_ids = number_health.number_health_sync_all()
+    for channel_id in channel_ids:
+        enqueue(sync_number_health, channel_id)
+    return len(channel_ids)
+
+
+@shared_task(name="inbox.tasks.lift_expired_restrictions")
+def lift_expired_restrictions() -> int:
+    """End the WhatsApp restrictions whose expiration passed."""
+    from inbox.services import number_health
+
+    return number_health.restrictions_lift_expired()

@@ -153,3 +153,36 @@ def live_template(
     template.live_revision = revision
     template.save(update_fields=["live_revision"])
     return template
+
+
+def consenting(contact: Contact, *purposes: str, at=None) -> Contact:
+    """The contact opted in to each purpose (marketing, utility, authentication; all three when none is
+    named) on a website form: what a business-initiated template needs."""
+    from inbox.models import ConsentAction, ConsentEvent, ConsentSource
+
+    for purpose in purposes or ("marketing", "utility", "authentication"):
+        ConsentEvent.objects.create(
+            contact=contact,
+            purpose=purpose.lower(),
+            action=ConsentAction.OPT_IN,
+            source=ConsentSource.WEBSITE_FORM,
+            occurred_at=at or timezone.now(),
+            evidence="Signed up on the website",
+        )
+    return contact
+
+
+def escalation_route(channel: Channel, **fields):
+    """A complete escalation route for `channel` (ChannelAutomation): the team working it takes handed-over
+    conversations, people answer within 10 minutes, a phone fallback goes after 30. `fields` override."""
+    from inbox.models import ChannelAutomation
+
+    values = {
+        "answer_within_minutes": 10,
+        "fallback_after_minutes": 30,
+        "fallback_kind": "phone",
+        "fallback_text": "You can also call us at +1 555 010 0000.",
+        **fields,
+    }
+    automation, _created = ChannelAutomation.objects.update_or_create(channel=channel, defaults=values)
+    return automation

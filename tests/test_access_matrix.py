@@ -55,6 +55,8 @@ EXAMPLE_PATHS: dict[str, str] = {
     _GRAPH + r"/media/?$": "/simulator/graph/v23.0/{phone_number_id}/media",
     _GRAPH + r"/?$": "/simulator/graph/v23.0/{media_id}",
     _GRAPH + r"/message_templates/?$": "/simulator/graph/v23.0/{phone_number_id}/message_templates",
+    _GRAPH + r"/whatsapp_business_profile/?$": "/simulator/graph/v23.0/{phone_number_id}/whatsapp_business_profile",
+    _GRAPH + r"/uploads/?$": "/simulator/graph/v23.0/1234567890/uploads",
 }
 
 
@@ -238,10 +240,63 @@ MATRIX: dict[str, dict[str, int]] = {
     "simulator/lookaside/whatsapp_business/attachments/": everyone(404),
     # --- Compliance (issue 6): each area adds its rows right below its own line. ---
     # --- consent ledger ---
+    # The panel and one contact's CSV for whoever sees the contact; recording is POST only (managers get 403,
+    # tests/inbox/test_consent_views.py); every contact's ledger for admins.
+    "contacts/<int:contact_id>/consent": signed_in(200, otherwise=302),
+    "contacts/<int:contact_id>/consent/record": signed_in(405, otherwise=302),
+    "contacts/<int:contact_id>/consent.csv": signed_in(200, otherwise=302),
+    "consent/export.csv": admins(200, others=403, otherwise=302),
+    "api/v1/contacts/<int:contact_id>/consent/": signed_in(200, otherwise=401),
     # --- number health and business profile ---
+    # Health: admins, and managers read-only (sync and throughput are POST only, admins; tests in
+    # tests/inbox/test_number_health_views.py). The profile page is a shell that loads the form from WhatsApp
+    # in place; the API reads WhatsApp at once: the world's channel points at Meta with a fake token, so the
+    # admin's GET answers 502 `whatsapp_error` (no test network either way).
+    "settings/channels/<int:channel_id>/health": managers_and_admins(200, others=403, otherwise=302),
+    "settings/channels/<int:channel_id>/health/sync": everyone(405),
+    "settings/channels/<int:channel_id>/health/throughput": everyone(405),
+    "settings/channels/<int:channel_id>/profile": admins(200, others=403, otherwise=302),
+    "settings/channels/<int:channel_id>/profile/app-id": everyone(405),
+    "api/v1/channels/<int:channel_id>/health/": managers_and_admins(200, others=403, otherwise=401),
+    "api/v1/channels/<int:channel_id>/health/sync/": signed_in(405, otherwise=401),
+    "api/v1/channels/<int:channel_id>/business-profile/": admins(502, others=403, otherwise=401),
     # --- automations and escalation ---
+    # A channel's automations are for admins (its forms are POST only); the thread header's automation line
+    # for whoever sees the conversation. Refusals are tested in tests/inbox/test_automation_pages.py and
+    # tests/api/test_automation_api.py.
+    "settings/channels/<int:channel_id>/automation": admins(200, others=403, otherwise=302),
+    "settings/channels/<int:channel_id>/automation/bot-test": everyone(405),
+    "settings/channels/<int:channel_id>/automation/replies": everyone(405),
+    "settings/channels/<int:channel_id>/automation/replies/<int:reply_id>": everyone(405),
+    "settings/channels/<int:channel_id>/automation/replies/<int:reply_id>/enabled": everyone(405),
+    "settings/channels/<int:channel_id>/automation/replies/<int:reply_id>/delete": everyone(405),
+    "inbox/conversations/<int:conversation_id>/automation": signed_in(200, otherwise=302),
+    "api/v1/channels/<int:channel_id>/automation/": admins(200, others=403, otherwise=401),
+    "api/v1/channels/<int:channel_id>/automation/bot-test/": signed_in(405, otherwise=401),
+    "api/v1/channels/<int:channel_id>/auto-replies/": admins(200, others=403, otherwise=401),
+    "api/v1/channels/<int:channel_id>/auto-replies/<int:reply_id>/": admins(200, others=403, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/automation/": signed_in(200, otherwise=401),
+    "api/v1/conversations/<int:conversation_id>/take-over/": signed_in(405, otherwise=401),
     # --- identity changes and window alerts ---
+    # The identity panel for whoever sees the contact; acknowledging is POST only (managers get 403, tested in
+    # tests/inbox/test_identity_views.py and tests/api/test_identity.py).
+    "contacts/<int:contact_id>/identity": signed_in(200, otherwise=302),
+    "contacts/<int:contact_id>/identity/acknowledge": signed_in(405, otherwise=302),
+    "api/v1/contacts/<int:contact_id>/identity/": signed_in(200, otherwise=401),
+    "api/v1/contacts/<int:contact_id>/identity/acknowledge/": signed_in(405, otherwise=401),
     # --- simulator: number health, business profile, bot ---
+    # Number health and customer actions (control API: the world's channel is not simulated, so 403; POST-only
+    # ones 405), the page's forms (POST only), the profile picture (none: 404), and the Graph paths (token: 401).
+    "simulator/api/numbers/<str:phone_number_id>/health": everyone(403),
+    "simulator/api/numbers/<str:phone_number_id>/health/<str:action>": everyone(405),
+    "simulator/api/customers/<str:action>": everyone(405),
+    "simulator/phone/numbers/<str:action>": everyone(405),
+    "simulator/phone/customers/<str:action>": everyone(405),
+    "simulator/profile-pictures/<str:phone_number_id>": everyone(404),
+    _GRAPH + r"/whatsapp_business_profile/?$": everyone(401),
+    _GRAPH + r"/uploads/?$": everyone(401),
+    # The demo bot answers signed POSTs only (tests/inbox/test_automation_bot.py).
+    "simulator/bot/": everyone(405),
 }
 
 
@@ -321,6 +376,7 @@ def world(db) -> dict[str, int | str]:
         "token": "no-such-invitation",
         "team_id": team.pk,
         "user_id": UserFactory().pk,
+        "reply_id": message.channel.auto_replies.create(kind="welcome", name="Welcome", text="Hi!").pk,
     }
 
 

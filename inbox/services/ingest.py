@@ -35,7 +35,7 @@ from inbox.models import (
     WebhookEvent,
 )
 from inbox.providers.whatsapp_cloud.types import InboundMessage, ManagementChange, StatusReport
-from inbox.services import notifications, workflow
+from inbox.services import consent, notifications, workflow
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +490,8 @@ def _status_apply(*, message: Message, update: StatusUpdate) -> bool:
     if fields:
         message.save(update_fields=fields)
     StatusUpdate.objects.filter(pk=update.pk).update(applied=True)
+    if update.status == MessageStatus.FAILED and update.error_code == consent.MARKETING_STOPPED_ERROR:
+        consent.marketing_stop_from_failure(message=message)
     return bool(fields)
 
 

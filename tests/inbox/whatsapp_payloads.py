@@ -329,3 +329,98 @@ def post(
     if header:
         all_headers["X-Hub-Signature-256"] = header
     return client.post(WEBHOOK_URL, raw_body, content_type="application/json", headers=all_headers)
+
+
+def user_preferences(
+    value: str = "stop",
+    *,
+    wa_id: str = CUSTOMER_WA_ID,
+    detail: str = "User requested to stop marketing messages",
+    category: str = "marketing_messages",
+    timestamp: int = T0,
+    phone_number_id: str = PHONE_NUMBER_ID,
+) -> dict[str, Any]:
+    """The `user_preferences` field (§10): the customer stopped or resumed marketing messages in WhatsApp."""
+    return management_change(
+        "user_preferences",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": phone_number_id},
+            "contacts": [contact(wa_id=wa_id)],
+            "user_preferences": [
+                {"wa_id": wa_id, "detail": detail, "category": category, "value": value, "timestamp": timestamp}
+            ],
+        },
+    )
+
+
+# --- identity changes (identity helper) -----------------------------------------------------------------------
+
+
+def system_customer_changed_number(new_wa_id: str, **kwargs: Any) -> dict[str, Any]:
+    """The legacy spelling of a number change: `customer_changed_number`, the new number in `new_wa_id`."""
+    sender = kwargs.get("sender", CUSTOMER_WA_ID)
+    payload = {
+        "type": "customer_changed_number",
+        "body": f"User {sender} changed from {sender} to {new_wa_id}",
+        "new_wa_id": new_wa_id,
+        "customer": sender,
+    }
+    return message("system", payload, **kwargs)
+
+
+def system_identity_changed(
+    key_hash: str, *, acknowledged: bool = False, created_timestamp: int = T0, **kwargs: Any
+) -> dict[str, Any]:
+    """`customer_identity_changed` with the top-level `identity` object (§8), as Meta sends it."""
+    payload = {"type": "customer_identity_changed", "body": "User identity changed"}
+    identity = {"acknowledged": acknowledged, "created_timestamp": str(created_timestamp), "hash": key_hash}
+    return message("system", payload, identity=identity, **kwargs)
+
+
+# --- number health (§10) --------------------------------------------------------------------------------
+
+
+def number_quality_update(event: str, **fields: Any) -> dict[str, Any]:
+    """`phone_number_quality_update` for the test number: `current_limit`, `old_limit`,
+    `max_daily_conversations_per_business` as keyword fields (tier strings or integers)."""
+    return management_change(
+        "phone_number_quality_update", {"display_phone_number": DISPLAY_PHONE_NUMBER, "event": event, **fields}
+    )
+
+
+def business_capability_update(**fields: Any) -> dict[str, Any]:
+    return management_change("business_capability_update", fields)
+
+
+def account_restriction(*restrictions: tuple[str, Any]) -> dict[str, Any]:
+    """`account_update` ACCOUNT_RESTRICTION with (restriction_type, expiration) pairs."""
+    info = [{"restriction_type": kind, "expiration": expiration} for kind, expiration in restrictions]
+    return management_change("account_update", {"event": "ACCOUNT_RESTRICTION", "restriction_info": info})
+
+
+def account_update(event: str, **fields: Any) -> dict[str, Any]:
+    return management_change("account_update", {"event": event, **fields})
+
+
+def account_alert(
+    alert_type: str,
+    description: str,
+    *,
+    severity: str = "WARNING",
+    entity_type: str = "WABA",
+    entity_id: str = WABA_ID,
+) -> dict[str, Any]:
+    return management_change(
+        "account_alerts",
+        {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "alert_info": {
+                "alert_severity": severity,
+                "alert_status": "ACTIVE",
+                "alert_type": alert_type,
+                "alert_description": description,
+            },
+        },
+    )
