@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from random import Random
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -343,9 +344,15 @@ def keyword_intent(
     for intent, table in ((Intent.STOP, stop), (Intent.START, start), (Intent.HUMAN, human)):
         groups = table.items() if isinstance(table, dict) else (("", table),)
         for language, words in groups:
-            if said in {normalise_keyword(word) for word in words}:
+            if said in _normalised(tuple(words)):
                 return intent, language
     return None
+
+
+@lru_cache(maxsize=1024)
+def _normalised(words: tuple[str, ...]) -> frozenset[str]:
+    """A keyword list as `keyword_intent` compares it (cached: the lists rarely change)."""
+    return frozenset(normalise_keyword(word) for word in words)
 
 
 # Retries of a failed send: the first waits about 4 s, then 16 s, 64 s, 256 s, then at most 15 minutes.
