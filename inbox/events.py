@@ -15,6 +15,7 @@ from functools import partial
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
+from django.db.models import Max
 
 from inbox.models import Conversation, LiveEvent, Message, MessageStatus
 from inbox.providers.whatsapp_cloud.errors import failure_reason
@@ -81,6 +82,26 @@ def _send_sessions_revoked(user_id: int) -> None:
 def publish(*, channel_id: int, conversation_id: int | None, type: str, data: dict) -> None:
     """Push `type` with a small snapshot `data` to the channel's viewers once the transaction commits."""
     transaction.on_commit(partial(_store_and_send, channel_id, conversation_id, type, data))
+
+
+def publish_contact_change(*, contact_id: int, type: str, data: dict) -> None:
+    """A change to a contact (consent, identity) for whoever has one of their conversations open: sent with
+    the contact's latest conversation on each number it wrote to (live events travel per channel, and the
+    conversation keeps them to the people who may see the contact). `data` gets `contact_id` and
+    `conversation_id`."""
+    latest = (
+        Conversation.objects.filter(contact_id=contact_id)
+        .values("channel_id")
+        .annotate(conversation_id=Max("pk"))
+        .order_by("channel_id")
+    )
+    for row in latest:
+        publish(
+            channel_id=row["channel_id"],
+            conversation_id=row["conversation_id"],
+            type=type,
+            data={"contact_id": contact_id, "conversation_id": row["conversation_id"], **data},
+        )
 
 
 def publish_message(message: Message, type: str) -> None:

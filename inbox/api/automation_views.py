@@ -154,15 +154,7 @@ class ConversationAutomationSerializer(serializers.Serializer):
 
 
 def _conversation_data(conversation: Conversation) -> dict:
-    automation = automations.automation_settings(channel_id=conversation.channel_id)
-    due = None
-    if conversation.handover_at is not None and conversation.human_answered_at is None:
-        due = policy.escalation_due_at(
-            conversation.handover_at,
-            level=conversation.escalation_level,
-            answer_within_minutes=automation.answer_within_minutes,
-            fallback_after_minutes=automation.fallback_after_minutes,
-        )
+    due = automations.escalation_due_at(conversation)
     return {
         "conversation_id": conversation.pk,
         "handled_by": conversation.handled_by,

@@ -51,7 +51,6 @@ from inbox.models import (
     HumanRoute,
     Initiator,
     Message,
-    MessageStatus,
     MessageType,
     NotificationKind,
 )
@@ -796,20 +795,22 @@ def conversation_take_over(*, conversation: Conversation, actor: User) -> Conver
 
 
 def _activity(*, conversation: Conversation, text: str, at: datetime, actor: User | None = None, **details) -> Message:
-    line = Message.objects.create(
-        conversation_id=conversation.pk,
-        channel_id=conversation.channel_id,
-        direction=Direction.INTERNAL,
-        type=MessageType.ACTIVITY,
-        text=text,
-        content={"action": "automation", **details},
-        status=MessageStatus.SENT,
-        status_at=at,
-        timestamp=at,
-        author=actor,
+    return workflow.activity_add(
+        conversation=conversation, actor=actor, text=text, details={"action": "automation", **details}, at=at
     )
-    events.publish_message(line, "message.created")
-    return line
+
+
+def escalation_due_at(conversation: Conversation) -> datetime | None:
+    """When the conversation's escalation clock takes its next step (None: no clock running)."""
+    if conversation.handover_at is None or conversation.human_answered_at is not None:
+        return None
+    automation = automation_settings(channel_id=conversation.channel_id)
+    return policy.escalation_due_at(
+        conversation.handover_at,
+        level=conversation.escalation_level,
+        answer_within_minutes=automation.answer_within_minutes,
+        fallback_after_minutes=automation.fallback_after_minutes,
+    )
 
 
 def escalations_advance(*, now: datetime | None = None) -> int:

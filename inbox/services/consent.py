@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -221,21 +220,10 @@ def _append(
 
 
 def _publish_changed(*, contact_id: int, purpose: str, action: str) -> None:
-    """`consent.changed` to the viewers of the contact's latest conversation on each number it wrote to
-    (live events travel per channel; the conversation keeps them to the people who see the contact)."""
-    latest = (
-        Conversation.objects.filter(contact_id=contact_id)
-        .values("channel_id")
-        .annotate(conversation_id=Max("pk"))
-        .order_by("channel_id")
+    """`consent.changed`: open consent panels of the contact redraw."""
+    events.publish_contact_change(
+        contact_id=contact_id, type="consent.changed", data={"purpose": purpose, "action": action}
     )
-    for row in latest:
-        events.publish(
-            channel_id=row["channel_id"],
-            conversation_id=row["conversation_id"],
-            type="consent.changed",
-            data={"contact_id": contact_id, "purpose": purpose, "action": action},
-        )
 
 
 # --- The customer's own messages --------------------------------------------------------------------------

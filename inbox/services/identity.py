@@ -18,7 +18,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,13 +28,11 @@ from inbox.models import (
     Contact,
     Conversation,
     ConversationStatus,
-    Direction,
     Message,
-    MessageStatus,
     MessageType,
     NotificationKind,
 )
-from inbox.services import ingest
+from inbox.services import ingest, workflow
 from inbox.services.notifications import notification_create
 
 logger = logging.getLogger(__name__)
@@ -135,7 +132,7 @@ def inbound_message_apply(*, message: Message) -> None:
         conversation = Conversation.objects.select_related("contact", "channel", "assignee").get(
             pk=Message.objects.filter(pk=message.pk).values_list("conversation_id", flat=True).get()
         )
-        line = _activity(
+        line = workflow.activity_add(
             conversation=conversation,
             actor=None,
             text=_("Sending is held: %(reason)s. Someone must check it is still the same person and acknowledge it.")
@@ -224,24 +221,6 @@ def _hold(*, contact: Contact, reason: str, at: datetime, key_hash: str) -> None
         setattr(contact, name, value)
 
 
-def _activity(*, conversation: Conversation, actor: User | None, text: str, details: dict, at: datetime) -> Message:
-    """A grey line in the thread (the same shape as workflow's): never sent, never unread."""
-    line = Message.objects.create(
-        conversation=conversation,
-        channel_id=conversation.channel_id,
-        direction=Direction.INTERNAL,
-        type=MessageType.ACTIVITY,
-        text=text,
-        content=details,
-        status=MessageStatus.SENT,
-        status_at=at,
-        timestamp=at,
-        author=actor,
-    )
-    events.publish_message(line, "message.created")
-    return line
-
-
 def _notify(*, conversation: Conversation, line: Message, change: IdentityChange) -> None:
     """The assignee; when nobody holds the conversation, everyone who could take it (its team's agents and
     the admins). `notification_create` never tells someone who may not see the conversation."""
@@ -262,21 +241,8 @@ def _notify(*, conversation: Conversation, line: Message, change: IdentityChange
 
 
 def _publish_changed(*, contact_id: int, held: bool) -> None:
-    """`identity.changed` to the viewers of the contact's latest conversation on each number it wrote to: the
-    identity panel and the composer of whoever has it open redraw."""
-    latest = (
-        Conversation.objects.filter(contact_id=contact_id)
-        .values("channel_id")
-        .annotate(conversation_id=Max("pk"))
-        .order_by("channel_id")
-    )
-    for row in latest:
-        events.publish(
-            channel_id=row["channel_id"],
-            conversation_id=row["conversation_id"],
-            type="identity.changed",
-            data={"contact_id": contact_id, "conversation_id": row["conversation_id"], "held": held},
-        )
+    """`identity.changed`: the identity panel and the composer of whoever has the contact open redraw."""
+    events.publish_contact_change(contact_id=contact_id, type="identity.changed", data={"held": held})
 
 
 # --- An agent acknowledges ----------------------------------------------------------------------------------
@@ -327,7 +293,7 @@ def identity_acknowledge(*, contact: Contact, actor: User, note: str = "", now: 
         if note:
             text = f"{text} {_('Note:')} {note}"
         for conversation in Conversation.objects.filter(contact=locked).exclude(status=ConversationStatus.RESOLVED):
-            _activity(
+            workflow.activity_add(
                 conversation=conversation,
                 actor=actor,
                 text=text,

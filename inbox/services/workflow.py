@@ -78,10 +78,11 @@ def _locked(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
-def _activity(
+def activity_add(
     *, conversation: Conversation, actor: User | None, text: str, details: dict, at: datetime | None = None
 ) -> Message:
-    """The grey line in the thread saying what changed. Never sent, never unread, no preview change."""
+    """The grey line in the thread saying what changed (workflow, identity, automations). Never sent, never
+    unread, no preview change."""
     at = at or timezone.now()
     line = Message.objects.create(
         conversation=conversation,
@@ -188,7 +189,7 @@ def _set_holder(
         "to_team_id": new_team_id,
         "automatic": actor is None,
     }
-    _activity(conversation=conversation, actor=actor, text=text, details=details, at=now)
+    activity_add(conversation=conversation, actor=actor, text=text, details=details, at=now)
     audit_record(actor=actor, action=f"conversation.{verb}", target=conversation, details=details)
     if new_team_id != previous_team_id:
         _announce_team_change(conversation, previous_team_id)
@@ -408,7 +409,7 @@ def conversation_escalate_to_humans(
             locked.status, locked.snoozed_until = ConversationStatus.OPEN, None
             fields += ["status", "snoozed_until"]
         locked.save(update_fields=[*fields, "bot_failures"])
-        _activity(
+        activity_add(
             conversation=locked,
             actor=None,
             text=str(_HANDOVER_LINES.get(reason, _HANDOVER_LINES[HandoverReason.ASKED])),
@@ -511,7 +512,7 @@ def conversation_status_set(
         if until:
             details["snoozed_until"] = until.isoformat()
         text = texts[status] % {"actor": _name(actor), "until": until_text}
-        _activity(conversation=locked, actor=actor, text=text, details=details, at=now)
+        activity_add(conversation=locked, actor=actor, text=text, details=details, at=now)
         if status == ConversationStatus.RESOLVED:
             audit_record(actor=actor, action="conversation.resolved", target=locked, details=details)
         if previous in WORKING_STATUSES and status not in WORKING_STATUSES:
@@ -533,7 +534,7 @@ def _wake(*, conversation: Conversation, text: str, action: str, at: datetime) -
         return False
     previous = conversation.status
     conversation.status, conversation.snoozed_until = ConversationStatus.OPEN, None
-    _activity(conversation=conversation, actor=None, text=text, details={"action": action, "from": previous}, at=at)
+    activity_add(conversation=conversation, actor=None, text=text, details={"action": action, "from": previous}, at=at)
     if conversation.assignee_id is None:
         conversation_auto_assign_later(conversation_id=conversation.pk)
     events.publish_conversation(conversation.pk)
@@ -573,7 +574,7 @@ def conversation_priority_set(*, conversation: Conversation, actor: User, priori
             return locked
         previous, locked.priority = locked.priority, priority
         locked.save(update_fields=["priority"])
-        _activity(
+        activity_add(
             conversation=locked,
             actor=actor,
             text=_("%(actor)s set the priority to %(priority)s")
@@ -606,7 +607,7 @@ def conversation_labels_set(
             parts.append(_("added %(labels)s") % {"labels": ", ".join(sorted(label.name for label in added))})
         if removed:
             parts.append(_("removed %(labels)s") % {"labels": ", ".join(sorted(label.name for label in removed))})
-        _activity(
+        activity_add(
             conversation=locked,
             actor=actor,
             text=_("%(actor)s %(changes)s") % {"actor": _name(actor), "changes": _(" and ").join(parts)},

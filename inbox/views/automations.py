@@ -359,15 +359,7 @@ def reply_delete(request: HttpRequest, channel: Channel, reply_id: int) -> HttpR
 
 def conversation_state(*, conversation) -> dict:
     """What the header says about automation: the bot answering, or the handover and its clock."""
-    automation = automations.automation_settings(channel_id=conversation.channel_id)
-    due = None
-    if conversation.handover_at is not None and conversation.human_answered_at is None:
-        due = policy.escalation_due_at(
-            conversation.handover_at,
-            level=conversation.escalation_level,
-            answer_within_minutes=automation.answer_within_minutes,
-            fallback_after_minutes=automation.fallback_after_minutes,
-        )
+    due = automations.escalation_due_at(conversation)
     return {
         "c": conversation,
         "bot": conversation.handled_by == "bot",

@@ -163,7 +163,12 @@ def test_an_entry_tells_the_open_panels(conversation, agent, django_capture_on_c
         )
     event = LiveEvent.objects.get(type="consent.changed")
     assert (event.channel_id, event.conversation_id) == (conversation.channel_id, conversation.pk)
-    assert event.data == {"contact_id": conversation.contact_id, "purpose": "utility", "action": "opt_in"}
+    assert event.data == {
+        "contact_id": conversation.contact_id,
+        "conversation_id": conversation.pk,
+        "purpose": "utility",
+        "action": "opt_in",
+    }
 
 
 # --- STOP and START ----------------------------------------------------------------------------------------
