@@ -201,27 +201,9 @@ def profile_photo_upload(
 
 
 def _upload_bytes(channel: ChannelConfig, session_id: str, content: bytes) -> "dict[str, Any] | _Failure":
-    url = f"{channel.graph_api_base.rstrip('/')}/{session_id}"
+    # Meta's Resumable Upload API takes the token as `OAuth`, and where the bytes start.
     headers = {"Authorization": f"OAuth {channel.access_token}", "file_offset": "0"}
-    try:
-        response = _http().post(url, headers=headers, content=content)
-    except httpx.TimeoutException as exc:
-        return _Failure(
-            ProviderError(code=None, title=f"No answer from WhatsApp in time ({type(exc).__name__})."), True, None
-        )
-    except httpx.TransportError as exc:
-        return _Failure(ProviderError(code=None, title=f"Could not reach WhatsApp ({type(exc).__name__})."), True, None)
-    try:
-        document = response.json()
-    except ValueError:
-        document = None
-    if response.is_success and isinstance(document, dict):
-        return document
-    if response.is_success:
-        return _Failure(ProviderError(code=None, title="WhatsApp's answer was not JSON."), False, response.status_code)
-    error = _graph_error(document, response.status_code)
-    retryable = response.status_code == 429 or response.status_code >= 500 or errors.describe(error.code).retryable
-    return _Failure(error, retryable, response.status_code)
+    return _request("POST", channel, session_id, headers=headers, content=content)
 
 
 # --- Transport ------------------------------------------------------------------------------------------
@@ -250,10 +232,13 @@ def _post(channel: ChannelConfig, path: str, **request: Any) -> dict[str, Any] |
     return _request("POST", channel, path, **request)
 
 
-def _request(method: str, channel: ChannelConfig, path: str, **request: Any) -> dict[str, Any] | _Failure:
+def _request(
+    method: str, channel: ChannelConfig, path: str, *, headers: dict[str, str] | None = None, **request: Any
+) -> dict[str, Any] | _Failure:
     url = f"{channel.graph_api_base.rstrip('/')}/{path}"
+    headers = {"Authorization": f"Bearer {channel.access_token}", **(headers or {})}
     try:
-        response = _http().request(method, url, headers={"Authorization": f"Bearer {channel.access_token}"}, **request)
+        response = _http().request(method, url, headers=headers, **request)
     except httpx.TimeoutException as exc:
         # A read timeout is ambiguous (WhatsApp may have accepted the message); the outbound worker's
         # biz_opaque_callback_data lets a late status webhook settle it. See services/outbound.py.
