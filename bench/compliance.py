@@ -226,7 +226,9 @@ def run(reached: int, repetitions: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reached", type=int, default=99_000, help="customers reached in the last 24 hours (limit 100,000)")
+    parser.add_argument(
+        "--reached", type=int, default=99_000, help="customers reached in the last 24 hours (limit 100,000)"
+    )
     parser.add_argument("--repetitions", type=int, default=200)
     args = parser.parse_args()
     result = run(args.reached, args.repetitions)
